@@ -1,0 +1,44 @@
+// Package activities is where huntdesk's workflows touch the world: the
+// database read model and email. Every activity is idempotent, because
+// Temporal retries it: database writes key on the event, and every email
+// carries a Message-ID derived from (case, event) recorded in the outbox.
+package activities
+
+import (
+	"context"
+	"errors"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/huntdesk/huntdesk/mail"
+	"github.com/huntdesk/huntdesk/models"
+	"github.com/huntdesk/huntdesk/store"
+)
+
+// Mailer sends one email per (entity, event); *mail.Mailer is the real one.
+type Mailer interface {
+	Send(ctx context.Context, m mail.Message) (string, error)
+}
+
+// Activities holds what activities need; the worker registers its methods.
+type Activities struct {
+	DB   *store.DB
+	Mail Mailer
+	// PublicURL is where people reach huntdesk, for links in emails.
+	PublicURL string
+}
+
+// permanent marks domain errors that no retry can fix (bad input, a case in
+// the wrong state, a missing row) as non-retryable, keeping their code as the
+// error type so workflows and callers can tell them apart.
+func permanent(err error) error {
+	var e *models.Error
+	if errors.As(err, &e) {
+		switch e.Code {
+		case models.EUNAVAILABLE, models.EINTERNAL:
+			return err
+		}
+		return temporal.NewNonRetryableApplicationError(e.Message, e.Code, err)
+	}
+	return err
+}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	sdkclient "go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/huntdesk/huntdesk/activities"
+	"github.com/huntdesk/huntdesk/api"
+	"github.com/huntdesk/huntdesk/cases"
+	"github.com/huntdesk/huntdesk/devstack"
+	"github.com/huntdesk/huntdesk/mail"
+	"github.com/huntdesk/huntdesk/store"
+	"github.com/huntdesk/huntdesk/worker"
+)
+
+func devCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "dev",
+		Usage: "run everything in one process: Temporal server, worker, API and an SMTP sink, on SQLite files",
+		Flags: append(apiFlags(),
+			&cli.StringFlag{Name: "data-dir", Value: ".huntdesk", EnvVars: []string{"HUNTDESK_DATA_DIR"}, Usage: "where the dev stack keeps its state"},
+			&cli.StringFlag{Name: "smtp-addr", Value: "127.0.0.1:2525", EnvVars: []string{"HUNTDESK_DEV_SMTP_ADDR"}, Usage: "SMTP sink listen address"},
+			&cli.StringFlag{Name: "temporal-addr", Value: "127.0.0.1:7233", EnvVars: []string{"HUNTDESK_DEV_TEMPORAL_ADDR"}, Usage: "in-process Temporal frontend address"},
+			&cli.StringFlag{Name: "ui-addr", Value: "127.0.0.1:8233", EnvVars: []string{"HUNTDESK_DEV_UI_ADDR"}, Usage: "Temporal Web UI address (empty: no UI)"},
+			publicURLFlag, mailFromFlag,
+		),
+		Action: func(c *cli.Context) error {
+			st, err := devstack.Start(c.Context, devstack.Config{
+				DataDir: c.String("data-dir"), HTTPAddr: c.String("http-addr"), SMTPAddr: c.String("smtp-addr"),
+				TemporalAddr: c.String("temporal-addr"), UIAddr: c.String("ui-addr"), PublicURL: c.String("public-url"),
+				MailFrom: c.String("mail-from"), ReviewSLA: c.Duration("review-sla"), API: apiConfig(c), Logger: slog.Default(),
+			})
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			printBanner(st, c.String("data-dir"))
+			<-c.Context.Done()
+			slog.Info("shutting down")
+			return nil
+		},
+	}
+}
+
+func printBanner(st *devstack.Stack, dataDir string) {
+	w := os.Stdout
+	fmt.Fprintf(w, "\nhuntdesk dev is running\n\n")
+	fmt.Fprintf(w, "  API            %s   (try: curl -H \"Authorization: Bearer $TOKEN\" %s/api/v1/me)\n", st.URL, st.URL)
+	fmt.Fprintf(w, "  mail sink      %s/dev/mail   (SMTP on %s)\n", st.URL, st.Mail.Addr())
+	fmt.Fprintf(w, "  Temporal       %s   (temporal workflow list --address %s)\n", st.Temporal.FrontendAddr(), st.Temporal.FrontendAddr())
+	if ui := st.Temporal.UIAddr(); ui != "" {
+		fmt.Fprintf(w, "  Temporal UI    http://%s\n", ui)
+	}
+	fmt.Fprintf(w, "  OpenAPI        %s/api/v1/openapi.yaml\n\n  demo tokens (also in %s):\n", st.URL, filepath.Join(dataDir, "demo-tokens.json"))
+	emails := make([]string, 0, len(st.Tokens))
+	for e := range st.Tokens {
+		emails = append(emails, e)
+	}
+	sort.Strings(emails)
+	for _, e := range emails {
+		fmt.Fprintf(w, "    %-26s %s\n", e, st.Tokens[e])
+	}
+	fmt.Fprintln(w)
+}
+
+func dialTemporal(c *cli.Context) (sdkclient.Client, error) {
+	tc, err := sdkclient.DialContext(c.Context, sdkclient.Options{
+		HostPort:  c.String("temporal-address"),
+		Namespace: c.String("temporal-namespace"),
+		Logger:    sdklog.NewStructuredLogger(slog.Default().With("component", "temporal-client")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dial Temporal at %s: %w", c.String("temporal-address"), err)
+	}
+	return tc, nil
+}
+
+func openDB(c *cli.Context) (*store.DB, error) {
+	return store.Open(c.String("database-url"))
+}
+
+func apiCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "api",
+		Usage: "serve the HTTP API (stateless; run as many as you like)",
+		Flags: append(apiFlags(), databaseFlag, temporalAddrFlag, temporalNamespaceFlag),
+		Action: func(c *cli.Context) error {
+			db, err := openDB(c)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			tc, err := dialTemporal(c)
+			if err != nil {
+				return err
+			}
+			defer tc.Close()
+			srv := api.New(apiConfig(c), api.Deps{DB: db, Temporal: tc, Logger: slog.Default(),
+				Apps: &cases.Applications{DB: db, Temporal: tc, ReviewSLA: c.Duration("review-sla")}})
+			hs := &http.Server{Addr: c.String("http-addr"), Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+			errc := make(chan error, 1)
+			go func() { errc <- hs.ListenAndServe() }()
+			slog.Info("api listening", "addr", hs.Addr)
+			select {
+			case err := <-errc:
+				return err
+			case <-c.Context.Done():
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			if err := hs.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+}
+
+func workerCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "worker",
+		Usage: "run the Temporal worker (stateless; run as many as you like)",
+		Flags: append(smtpFlags(), databaseFlag, temporalAddrFlag, temporalNamespaceFlag, publicURLFlag),
+		Action: func(c *cli.Context) error {
+			db, err := openDB(c)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			mailer, err := mail.New(mailConfig(c), db.Outbox())
+			if err != nil {
+				return err
+			}
+			tc, err := dialTemporal(c)
+			if err != nil {
+				return err
+			}
+			defer tc.Close()
+			w := worker.New(tc, &activities.Activities{DB: db, Mail: mailer, PublicURL: c.String("public-url")})
+			slog.Info("worker running", "temporal", c.String("temporal-address"), "namespace", c.String("temporal-namespace"))
+			return w.Run(workerInterrupt(c.Context))
+		},
+	}
+}
+
+// workerInterrupt adapts a context to the channel worker.Run stops on.
+func workerInterrupt(ctx context.Context) <-chan any {
+	ch := make(chan any)
+	go func() { <-ctx.Done(); close(ch) }()
+	return ch
+}
+
+func migrateCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "migrate",
+		Usage: "apply pending database migrations (safe to run concurrently on PostgreSQL)",
+		Flags: []cli.Flag{databaseFlag},
+		Subcommands: []*cli.Command{{
+			Name:  "status",
+			Usage: "list migrations and whether each is applied",
+			Flags: []cli.Flag{databaseFlag},
+			Action: func(c *cli.Context) error {
+				db, err := openDB(c)
+				if err != nil {
+					return err
+				}
+				defer db.Close()
+				st, err := db.MigrationStatus(c.Context)
+				if err != nil {
+					return err
+				}
+				for _, m := range st {
+					applied := "pending"
+					if !m.AppliedAt.IsZero() {
+						applied = "applied " + m.AppliedAt.Format(time.RFC3339)
+					}
+					fmt.Printf("%5d  %-40s %s\n", m.Source.Version, filepath.Base(m.Source.Path), applied)
+				}
+				return nil
+			},
+		}},
+		Action: func(c *cli.Context) error {
+			db, err := openDB(c)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			return db.Migrate(c.Context)
+		},
+	}
+}
