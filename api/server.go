@@ -91,6 +91,22 @@ func (s *Server) routes() []route {
 	return append(rs, s.applicationRoutes()...)
 }
 
+// RouteInfo describes one route: tests walk every route with every role.
+type RouteInfo struct {
+	Method, Path string
+	Roles        []models.Role
+	Create       bool
+}
+
+// Routes lists the API's authenticated routes.
+func (s *Server) Routes() []RouteInfo {
+	var out []RouteInfo
+	for _, r := range s.routes() {
+		out = append(out, RouteInfo{Method: r.method, Path: r.path, Roles: r.roles, Create: r.create})
+	}
+	return out
+}
+
 // New builds the API.
 func New(cfg Config, d Deps) *Server {
 	if cfg.MaxBodyBytes <= 0 {

@@ -35,6 +35,7 @@ import (
 // and HUNTDESK_* variables.
 type Config struct {
 	DataDir      string // default ./.huntdesk
+	DatabaseURL  string // huntdesk's database; default: a SQLite file in DataDir
 	HTTPAddr     string // API; default :8080
 	SMTPAddr     string // SMTP sink; default 127.0.0.1:2525
 	TemporalAddr string // Temporal frontend gRPC; default 127.0.0.1:7233
@@ -76,7 +77,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 
-	if s.DB, err = store.Open("sqlite:" + filepath.Join(cfg.DataDir, "huntdesk.db")); err != nil {
+	if s.DB, err = store.Open(cfg.DatabaseURL); err != nil {
 		return nil, err
 	}
 	s.closers = append(s.closers, func() { s.DB.Close() })
@@ -168,6 +169,9 @@ func (s *Stack) Close() {
 func (c *Config) defaults() {
 	if c.DataDir == "" {
 		c.DataDir = ".huntdesk"
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "huntdesk.db")
 	}
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = ":8080"

@@ -2,11 +2,14 @@ package workflows_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
@@ -52,6 +55,7 @@ var start = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
 func newApplicationEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *fakeApplicationActivities) {
 	var s testsuite.WorkflowTestSuite
+	s.SetLogger(quiet)
 	env := s.NewTestWorkflowEnvironment()
 	env.SetStartTime(start)
 	f := &fakeApplicationActivities{}
@@ -75,8 +79,8 @@ type updateResult struct {
 	result   workflows.ApplicationStatus
 }
 
-func (u *updateResult) Accept()            {}
-func (u *updateResult) Reject(err error)   { u.rejected = err }
+func (u *updateResult) Accept()          {}
+func (u *updateResult) Reject(err error) { u.rejected = err }
 func (u *updateResult) Complete(v any, err error) {
 	u.done, u.err = true, err
 	if st, ok := v.(workflows.ApplicationStatus); ok {
@@ -248,3 +252,6 @@ func TestApplicationQueryShowsState(t *testing.T) {
 		t.Fatalf("query before the decision = %+v", seen)
 	}
 }
+
+// quiet drops the test environment's debug log.
+var quiet = sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))

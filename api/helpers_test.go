@@ -1,0 +1,260 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/huntdesk/huntdesk/api"
+	"github.com/huntdesk/huntdesk/models"
+	"github.com/huntdesk/huntdesk/store"
+	"github.com/huntdesk/huntdesk/store/storetest"
+)
+
+// fixture is an API over a fresh database with two customer orgs (A: devices,
+// trial; B: devices, full), the provider org, a user of every role and a
+// token for each.
+type fixture struct {
+	t      *testing.T
+	db     *store.DB
+	srv    *api.Server
+	orgA   *models.Org
+	orgB   *models.Org
+	prov   *models.Org
+	users  map[string]*models.User // key: role name for org A and staff; "admin_b" for org B's admin
+	tokens map[string]string
+}
+
+func newFixture(t *testing.T, cfg api.Config) *fixture {
+	t.Helper()
+	db := storetest.Open(t)
+	f := &fixture{t: t, db: db, users: map[string]*models.User{}, tokens: map[string]string{}}
+	ctx := context.Background()
+	mkOrg := func(name string, kind models.OrgKind, devices int, sub models.Subscription) *models.Org {
+		o, err := db.CreateOrg(ctx, models.System, kind, models.OrgInput{Name: &name, DevicesEnrolled: &devices, Subscription: &sub})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	end := time.Now().Add(30 * 24 * time.Hour)
+	five := 5
+	f.prov = mkOrg("provider", models.OrgProvider, 0, models.Subscription{Plan: models.PlanNone})
+	f.orgA = mkOrg("Alpha", models.OrgCustomer, 10, models.Subscription{Plan: models.PlanTrial, TrialEndsAt: &end, TrialAllowance: &five})
+	f.orgB = mkOrg("Bravo", models.OrgCustomer, 20, models.Subscription{Plan: models.PlanFull})
+	mkUser := func(key string, org *models.Org, role models.Role) {
+		u, err := db.CreateUser(ctx, models.System, models.UserInput{OrgID: org.ID, Email: key + "@test.example", Name: key, Role: role})
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret, _, err := db.CreateToken(ctx, models.System, u.ID, models.TokenInput{Name: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.users[key], f.tokens[key] = u, secret
+	}
+	mkUser(string(models.RoleCustomerViewer), f.orgA, models.RoleCustomerViewer)
+	mkUser(string(models.RoleCustomerAdmin), f.orgA, models.RoleCustomerAdmin)
+	mkUser(string(models.RoleExpert), f.prov, models.RoleExpert)
+	mkUser(string(models.RoleManager), f.prov, models.RoleManager)
+	mkUser("admin_b", f.orgB, models.RoleCustomerAdmin)
+	f.srv = api.New(cfg, api.Deps{DB: db, Apps: &storeApps{db: db}})
+	return f
+}
+
+// storeApps is Process A without Temporal: it commits decisions straight to
+// the read model, so these tests cover the HTTP layer (authorization, tenancy,
+// validation, encoding). The workflow has its own tests, and the end-to-end
+// tests run the real thing.
+type storeApps struct{ db *store.DB }
+
+func (s *storeApps) Submit(ctx context.Context, p models.Principal, in models.ApplicationInput) (*models.Application, bool, error) {
+	a, created, err := s.db.CreateApplication(ctx, p, in, 5*24*time.Hour)
+	if err != nil {
+		return nil, false, err
+	}
+	a, err = s.db.Application(ctx, "", a.ID)
+	return a, created, err
+}
+func (s *storeApps) Get(ctx context.Context, p models.Principal, id string) (*models.Application, error) {
+	return s.db.Application(ctx, p.Scope(), id)
+}
+func (s *storeApps) List(ctx context.Context, p models.Principal, f models.ApplicationFilter) (models.List[models.Application], error) {
+	if p.Scope() != "" {
+		f.OrgID = p.Scope()
+	}
+	return s.db.Applications(ctx, f)
+}
+func (s *storeApps) decide(ctx context.Context, p models.Principal, id string, to models.ApplicationStatus, note, reason string) (*models.Application, error) {
+	a, err := s.db.Application(ctx, p.Scope(), id)
+	if err != nil {
+		return nil, err
+	}
+	if !a.Status.Open() {
+		return nil, models.Errorf(models.EINVALIDSTATE, "the application is %s", a.Status)
+	}
+	if err := s.db.DecideApplication(ctx, id, to, p, note, reason, time.Now()); err != nil {
+		return nil, err
+	}
+	return s.db.Application(ctx, "", id)
+}
+func (s *storeApps) Approve(ctx context.Context, p models.Principal, id, note string) (*models.Application, error) {
+	return s.decide(ctx, p, id, models.ApplicationApproved, note, "")
+}
+func (s *storeApps) Reject(ctx context.Context, p models.Principal, id, reason string) (*models.Application, error) {
+	return s.decide(ctx, p, id, models.ApplicationRejected, "", reason)
+}
+func (s *storeApps) Withdraw(ctx context.Context, p models.Principal, id string) (*models.Application, error) {
+	return s.decide(ctx, p, id, models.ApplicationWithdrawn, "", "")
+}
+func (s *storeApps) Settings(ctx context.Context, p models.Principal, orgID string) (models.EndpointAttackNotifications, error) {
+	o, err := s.db.Org(ctx, p.Scope(), orgID)
+	if err != nil {
+		return models.EndpointAttackNotifications{}, err
+	}
+	return o.EAN(), nil
+}
+func (s *storeApps) SetEnabled(ctx context.Context, p models.Principal, enabled bool) (models.EndpointAttackNotifications, error) {
+	o, err := s.db.SetEndpointAttackNotifications(ctx, p, p.OrgID, enabled)
+	if err != nil {
+		return models.EndpointAttackNotifications{}, err
+	}
+	return o.EAN(), nil
+}
+
+// response is a recorded response.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// errorOf decodes the one error shape.
+func (r response) errorOf(t *testing.T) (code string, fields map[string]string) {
+	t.Helper()
+	var e struct {
+		Error struct {
+			Code    string            `json:"code"`
+			Message string            `json:"message"`
+			Fields  map[string]string `json:"fields"`
+		} `json:"error"`
+	}
+	r.json(t, &e)
+	if e.Error.Code == "" || e.Error.Message == "" {
+		t.Fatalf("status %d without the error shape: %s", r.Status, r.Body)
+	}
+	return e.Error.Code, e.Error.Fields
+}
+
+// request is one call; header values override the defaults.
+type request struct {
+	method, path, token string
+	body                any // string is sent raw; anything else as JSON
+	header              map[string]string
+}
+
+func (f *fixture) do(r request) response {
+	f.t.Helper()
+	var body io.Reader
+	var raw []byte
+	switch b := r.body.(type) {
+	case nil:
+	case string:
+		raw = []byte(b)
+	case []byte:
+		raw = b
+	default:
+		raw, _ = json.Marshal(b)
+	}
+	if raw != nil {
+		body = bytes.NewReader(raw)
+	}
+	req := httptest.NewRequest(r.method, r.path, body)
+	if raw != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	for k, v := range r.header {
+		req.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	f.srv.ServeHTTP(w, req)
+	res := response{Status: w.Code, Header: w.Header(), Body: w.Body.Bytes()}
+	checkOpenAPI(f.t, req, raw, res)
+	return res
+}
+
+func (f *fixture) as(role string) string { return f.tokens[role] }
+
+var (
+	specOnce sync.Once
+	spec     *openapi3.T
+	router   routers.Router
+	specErr  error
+)
+
+func loadSpec() (*openapi3.T, routers.Router, error) {
+	specOnce.Do(func() {
+		l := openapi3.NewLoader()
+		spec, specErr = l.LoadFromData(api.OpenAPI)
+		if specErr == nil {
+			specErr = spec.Validate(context.Background())
+		}
+		if specErr == nil {
+			router, specErr = gorillamux.NewRouter(spec)
+		}
+	})
+	return spec, router, specErr
+}
+
+// checkOpenAPI fails the test when a response of a documented route does not
+// match its documented status and schema: the document is kept true by every
+// test that calls the API.
+func checkOpenAPI(t *testing.T, req *http.Request, body []byte, res response) {
+	t.Helper()
+	_, rt, err := loadSpec()
+	if err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
+	if strings.HasPrefix(req.URL.Path, "/metrics") {
+		return
+	}
+	r2 := req.Clone(context.Background())
+	r2.URL.Host, r2.URL.Scheme = "", ""
+	route, params, err := rt.FindRoute(r2)
+	if err != nil {
+		if res.Status == http.StatusNotFound || res.Status == http.StatusMethodNotAllowed {
+			return // an unknown route, answered as such
+		}
+		t.Fatalf("%s %s answered %d but is not in openapi.yaml: %v", req.Method, req.URL.Path, res.Status, err)
+	}
+	in := &openapi3filter.RequestValidationInput{Request: r2, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, ExcludeRequestBody: true}}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: res.Status, Header: res.Header,
+		Options: &openapi3filter.Options{IncludeResponseStatus: true}}
+	out.SetBodyBytes(res.Body)
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		t.Fatalf("%s %s → %d does not match openapi.yaml: %v\nbody: %s", req.Method, req.URL.Path, res.Status, err, res.Body)
+	}
+}

@@ -1,0 +1,40 @@
+package workflows_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/huntdesk/huntdesk/workflows"
+)
+
+// TestReplayRecordedHistories replays every history in testdata/ (recorded
+// from the real server by `make record-histories`) against today's code: a
+// change that would break a running case fails here. Change a workflow's
+// command sequence only behind workflow.GetVersion.
+func TestReplayRecordedHistories(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"application_approved": false, "application_rejected": false, "application_withdrawn": false, "application_escalated_then_approved": false}
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(workflows.EligibilityApplicationWorkflow, workflow.RegisterOptions{Name: workflows.ApplicationWorkflow})
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		t.Run(name, func(t *testing.T) {
+			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
+				t.Fatalf("%s no longer replays: %v", f, err)
+			}
+		})
+		want[name] = true
+	}
+	for name, found := range want {
+		if !found {
+			t.Errorf("testdata/%s.json is missing: every workflow path needs a recorded history (make record-histories)", name)
+		}
+	}
+}
