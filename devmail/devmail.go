@@ -91,7 +91,13 @@ func (s *Sink) Addr() string { return s.ln.Addr().String() }
 // Close stops the server; stored messages stay on disk.
 func (s *Sink) Close() error {
 	err := s.srv.Close()
+	// Serve may not have registered the listener with the server yet, in which
+	// case srv.Close cannot reach it: close it ourselves.
+	s.ln.Close()
 	<-s.closed
+	if errors.Is(err, smtp.ErrServerClosed) {
+		err = nil
+	}
 	return err
 }
 
