@@ -98,3 +98,5 @@ func (db *DB) recordEvent(tx *gorm.DB, e AuditEvent) error {
 	row := models.AuditEntry{ID: eventID("aud", e.At, e.Key), At: e.At.UTC().Truncate(time.Microsecond), ActorID: e.Actor.UserID, ActorRole: string(e.Actor.Role), OrgID: e.OrgID, Entity: e.Entity, EntityID: e.EntityID, Action: e.Action, Data: raw}
 	return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
 }
+
+func jsonMarshal(v any) (json.RawMessage, error) { return json.Marshal(v) }

@@ -89,5 +89,16 @@ func goMigrations(dialect string) []*goose.Migration {
 				"postgres": {`DROP TRIGGER audit_log_no_change ON audit_log`, `DROP FUNCTION audit_log_append_only()`},
 			})},
 		),
+		// 5: sample bytes, apart from their metadata so listing stays light.
+		// The binary type is the one word the dialects disagree on.
+		goose.NewGoMigration(5,
+			&goose.GoFunc{RunTx: exec(map[string][]string{
+				"sqlite":   {`CREATE TABLE sample_blobs (sample_id TEXT PRIMARY KEY REFERENCES samples (id), data BLOB NOT NULL)`},
+				"postgres": {`CREATE TABLE sample_blobs (sample_id TEXT PRIMARY KEY REFERENCES samples (id), data BYTEA NOT NULL)`},
+			})},
+			&goose.GoFunc{RunTx: exec(map[string][]string{
+				"sqlite": {`DROP TABLE sample_blobs`}, "postgres": {`DROP TABLE sample_blobs`},
+			})},
+		),
 	}
 }

@@ -19,6 +19,10 @@ func Register(r worker.Registry, a *activities.Activities) {
 	r.RegisterActivityWithOptions(a.SendApplicationEmail, activity.RegisterOptions{Name: workflows.SendApplicationEmailActivity})
 	r.RegisterActivityWithOptions(a.RecordApplicationDecision, activity.RegisterOptions{Name: workflows.RecordApplicationDecisionActivity})
 	r.RegisterActivityWithOptions(a.RecordApplicationEvent, activity.RegisterOptions{Name: workflows.RecordApplicationEventActivity})
+
+	r.RegisterWorkflowWithOptions(workflows.ExpertInquiryWorkflow, workflow.RegisterOptions{Name: workflows.InquiryWorkflow})
+	r.RegisterActivityWithOptions(a.ApplyInquiryChange, activity.RegisterOptions{Name: workflows.ApplyInquiryChangeActivity})
+	r.RegisterActivityWithOptions(a.SendInquiryEmail, activity.RegisterOptions{Name: workflows.SendInquiryEmailActivity})
 }
 
 // New returns a worker on the huntdesk task queue with everything registered.

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -29,3 +30,5 @@ var commitOptions = workflow.ActivityOptions{
 		MaximumAttempts:    5,
 	},
 }
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

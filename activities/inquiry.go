@@ -1,0 +1,85 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/huntdesk/huntdesk/mail"
+	"github.com/huntdesk/huntdesk/models"
+	"github.com/huntdesk/huntdesk/store"
+	"github.com/huntdesk/huntdesk/workflows"
+)
+
+// ApplyInquiryChange commits one step of an inquiry to the read model.
+func (a *Activities) ApplyInquiryChange(ctx context.Context, ch workflows.InquiryChange) error {
+	return permanent(a.DB.ApplyInquiryChange(ctx, store.InquiryChange{
+		InquiryID: ch.InquiryID, Key: ch.Key, Action: ch.Action, At: ch.At,
+		Actor:  models.Principal{UserID: ch.Actor.UserID, Role: ch.Actor.Role},
+		Status: ch.Status, Assignee: ch.Assignee, DueAt: ch.DueAt, Breached: ch.Breached,
+		Category: ch.Category, MessageID: ch.MessageID, SampleID: ch.SampleID,
+	}))
+}
+
+// inquiryEmail is what inquiry templates see.
+type inquiryEmail struct {
+	Inquiry  *models.Inquiry
+	Org      *models.Org
+	Category string // a report's category, in words
+	Message  string // a report's or response's text
+	Trial    bool
+	URL      string
+}
+
+// SendInquiryEmail sends one of Process B's emails, reading its facts from
+// the database so the workflow history carries only ids.
+func (a *Activities) SendInquiryEmail(ctx context.Context, e workflows.InquiryEmail) error {
+	q, err := a.DB.Inquiry(ctx, "", e.InquiryID)
+	if err != nil {
+		return permanent(err)
+	}
+	org, err := a.DB.Org(ctx, "", q.OrgID)
+	if err != nil {
+		return permanent(err)
+	}
+	data := inquiryEmail{Inquiry: q, Org: org, Trial: q.Subscription == models.PlanTrial,
+		URL: fmt.Sprintf("%s/api/v1/inquiries/%s", a.PublicURL, q.ID)}
+	if e.MessageID != "" {
+		if data.Message, err = a.DB.Message(ctx, e.MessageID); err != nil {
+			return permanent(err)
+		}
+		for _, r := range q.Reports {
+			if r.ID == e.MessageID {
+				data.Category = r.Category.Words()
+			}
+		}
+	}
+	var to []string
+	switch e.Audience {
+	case "contact":
+		to = []string{q.ContactEmail}
+	case "assignee":
+		if q.AssigneeID == nil {
+			return nil
+		}
+		u, err := a.DB.User(ctx, "", *q.AssigneeID)
+		if err != nil {
+			return permanent(err)
+		}
+		to = []string{u.Email}
+	case "experts":
+		to, err = a.DB.Emails(ctx, models.RoleExpert)
+	case "managers":
+		to, err = a.DB.Emails(ctx, models.RoleManager)
+	default:
+		return permanent(models.Errorf(models.EINVALID, "unknown audience %q", e.Audience))
+	}
+	if err != nil {
+		return err
+	}
+	if len(to) == 0 {
+		return nil
+	}
+	_, err = a.Mail.Send(ctx, mail.Message{Entity: "inquiry/" + q.ID, Event: e.Event + "/" + e.Audience, To: to,
+		Template: "inquiry_" + e.Kind, Data: data})
+	return permanent(err)
+}

@@ -1,0 +1,365 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/huntdesk/huntdesk/models"
+)
+
+// farFuture orders paused inquiries after every running one in the queue.
+var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// CreateInquiry records a customer's inquiry after checking the org's
+// Experts-on-Demand subscription: none is refused, a trial past its end date
+// or allowance is exhausted.
+func (db *DB) CreateInquiry(ctx context.Context, actor models.Principal, in models.InquiryInput, kind models.TopicKind, sla time.Duration) (*models.Inquiry, error) {
+	var q models.Inquiry
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		var o models.Org
+		if err := tx.Where("id = ?", actor.OrgID).Take(&o).Error; err != nil {
+			return notFound(err, "org")
+		}
+		now := db.Now()
+		switch o.Plan {
+		case models.PlanTrial:
+			if o.TrialEndsAt != nil && !now.Before(*o.TrialEndsAt) {
+				return models.Errorf(models.ETRIALEXHAUSTED, "the Experts on Demand trial ended on %s: contact your account team to subscribe", o.TrialEndsAt.Format("2006-01-02"))
+			}
+			var used int64
+			if err := tx.Model(&models.Inquiry{}).Where("org_id = ? AND subscription = ?", o.ID, models.PlanTrial).Count(&used).Error; err != nil {
+				return err
+			}
+			if used >= int64(o.TrialAllowance) {
+				return models.Errorf(models.ETRIALEXHAUSTED, "the Experts on Demand trial's %d inquiries are used: contact your account team to subscribe", o.TrialAllowance)
+			}
+		case models.PlanFull:
+		default:
+			return models.Errorf(models.ESUBSCRIPTION, "asking an expert needs an Experts on Demand subscription: contact your account team")
+		}
+		due := now.Add(sla)
+		q = models.Inquiry{ID: newID("inq"), OrgID: o.ID, SubmittedBy: actor.UserID, TopicURL: in.TopicURL, TopicKind: kind,
+			TopicGroup: in.TopicGroup, AlertID: in.AlertID, Context: in.Context, ContactEmail: in.ContactEmail,
+			Subscription: o.Plan, Status: models.InquirySubmitted, DueAt: &due, QueueKey: due, CreatedAt: now, UpdatedAt: now}
+		if err := tx.Create(&q).Error; err != nil {
+			return err
+		}
+		return db.audit(tx, actor, o.ID, "inquiry", q.ID, "submitted", map[string]any{
+			"topic_url": q.TopicURL, "topic_kind": q.TopicKind, "topic_group": q.TopicGroup, "subscription": q.Subscription, "progress_report_due_at": due})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &q, nil
+}
+
+// AbortInquiry removes an inquiry whose workflow could not be started.
+func (db *DB) AbortInquiry(ctx context.Context, id string) error {
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		var q models.Inquiry
+		if err := tx.Where("id = ?", id).Take(&q).Error; err != nil {
+			return notFound(err, "inquiry")
+		}
+		if err := tx.Delete(&q).Error; err != nil {
+			return err
+		}
+		return db.audit(tx, models.System, q.OrgID, "inquiry", id, "submission_aborted", map[string]string{"why": "the workflow could not be started"})
+	})
+}
+
+// messageRow is a report's or a response's text. It is written before the
+// workflow accepts the command (histories carry ids, not texts) and posted
+// when the workflow commits it.
+type messageRow struct {
+	ID        string `gorm:"primaryKey"`
+	InquiryID string
+	AuthorID  string
+	Kind      string
+	Category  *string
+	Body      string
+	Posted    bool
+	CreatedAt time.Time
+}
+
+func (messageRow) TableName() string { return "inquiry_messages" }
+
+// DraftMessage stores a text for a command the workflow has yet to accept.
+func (db *DB) DraftMessage(ctx context.Context, actor models.Principal, inquiryID, kind string, category models.ReportCategory, body string) (string, error) {
+	m := messageRow{ID: newID("msg"), InquiryID: inquiryID, AuthorID: actor.UserID, Kind: kind, Body: body, CreatedAt: db.Now()}
+	if category != "" {
+		c := string(category)
+		m.Category = &c
+	}
+	return m.ID, mapErr(db.gorm.WithContext(ctx).Create(&m).Error)
+}
+
+// DiscardDraft deletes a draft the workflow refused: bad input changes nothing.
+func (db *DB) DiscardDraft(ctx context.Context, id string) error {
+	return mapErr(db.gorm.WithContext(ctx).Where("id = ? AND posted = ?", id, false).Delete(&messageRow{}).Error)
+}
+
+// Message returns one posted or draft text.
+func (db *DB) Message(ctx context.Context, id string) (string, error) {
+	var m messageRow
+	if err := db.gorm.WithContext(ctx).Where("id = ?", id).Take(&m).Error; err != nil {
+		return "", notFound(err, "message")
+	}
+	return m.Body, nil
+}
+
+type sampleBlob struct {
+	SampleID string `gorm:"primaryKey"`
+	Data     []byte
+}
+
+func (sampleBlob) TableName() string { return "sample_blobs" }
+
+type sampleRow struct {
+	models.Sample
+	Attached bool
+}
+
+func (sampleRow) TableName() string { return "samples" }
+
+// DraftSample stores an uploaded file and its SHA-256; it counts once the
+// workflow accepts it.
+func (db *DB) DraftSample(ctx context.Context, actor models.Principal, inquiryID, filename string, data []byte) (*models.Sample, error) {
+	sum := sha256.Sum256(data)
+	s := sampleRow{Sample: models.Sample{ID: newID("smp"), InquiryID: inquiryID, OrgID: actor.OrgID, UploadedBy: actor.UserID,
+		Filename: filename, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), CreatedAt: db.Now()}}
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(&s).Error; err != nil {
+			return err
+		}
+		return tx.Create(&sampleBlob{SampleID: s.ID, Data: data}).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &s.Sample, nil
+}
+
+// DiscardSample deletes a sample the workflow refused.
+func (db *DB) DiscardSample(ctx context.Context, id string) error {
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("sample_id = ?", id).Delete(&sampleBlob{}).Error; err != nil {
+			return err
+		}
+		return tx.Where("id = ? AND attached = ?", id, false).Delete(&sampleRow{}).Error
+	})
+}
+
+// SampleData returns an attached sample and its bytes, as seen from scope.
+func (db *DB) SampleData(ctx context.Context, scope, id string) (*models.Sample, []byte, error) {
+	var s sampleRow
+	q := db.gorm.WithContext(ctx).Where("id = ? AND attached = ?", id, true)
+	if scope != "" {
+		q = q.Where("org_id = ?", scope)
+	}
+	if err := q.Take(&s).Error; err != nil {
+		return nil, nil, notFound(err, "sample")
+	}
+	var b sampleBlob
+	if err := db.gorm.WithContext(ctx).Where("sample_id = ?", id).Take(&b).Error; err != nil {
+		return nil, nil, mapErr(err)
+	}
+	return &s.Sample, b.Data, nil
+}
+
+// Inquiry returns one inquiry with its reports, responses, samples, SLA and
+// timeline, as seen from scope.
+func (db *DB) Inquiry(ctx context.Context, scope, id string) (*models.Inquiry, error) {
+	var q models.Inquiry
+	g := db.gorm.WithContext(ctx)
+	w := g.Where("id = ?", id)
+	if scope != "" {
+		w = w.Where("org_id = ?", scope)
+	}
+	if err := w.Take(&q).Error; err != nil {
+		return nil, notFound(err, "inquiry")
+	}
+	var msgs []messageRow
+	if err := g.Where("inquiry_id = ? AND posted = ?", id, true).Order("id").Find(&msgs).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	q.Reports, q.Responses = []models.InquiryReport{}, []models.InquiryResponse{}
+	for _, m := range msgs {
+		if m.Kind == "report" && m.Category != nil {
+			q.Reports = append(q.Reports, models.InquiryReport{ID: m.ID, InquiryID: id, AuthorID: m.AuthorID, Category: models.ReportCategory(*m.Category), Message: m.Body, CreatedAt: m.CreatedAt})
+		} else {
+			q.Responses = append(q.Responses, models.InquiryResponse{ID: m.ID, InquiryID: id, AuthorID: m.AuthorID, Message: m.Body, CreatedAt: m.CreatedAt})
+		}
+	}
+	q.Samples = []models.Sample{}
+	if err := g.Model(&sampleRow{}).Where("inquiry_id = ? AND attached = ?", id, true).Order("id").Find(&q.Samples).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	tl, err := db.Timeline(ctx, "inquiry", id)
+	if err != nil {
+		return nil, err
+	}
+	q.Timeline = tl
+	q.FillSLA(db.Now())
+	return &q, nil
+}
+
+// Inquiries lists inquiries: newest first, or — for the queue (OpenOnly) —
+// open ones by SLA due time, paused ones last.
+func (db *DB) Inquiries(ctx context.Context, f models.InquiryFilter) (models.List[models.Inquiry], error) {
+	q := db.gorm.WithContext(ctx).Model(&models.Inquiry{})
+	if f.OrgID != "" {
+		q = q.Where("org_id = ?", f.OrgID)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.AssigneeID != "" {
+		q = q.Where("assignee_id = ?", f.AssigneeID)
+	}
+	if f.Unassigned {
+		q = q.Where("assignee_id IS NULL")
+	}
+	if f.Breached != nil {
+		q = q.Where("breached = ?", *f.Breached)
+	}
+	if f.TopicGroup != "" {
+		q = q.Where("topic_group = ?", f.TopicGroup)
+	}
+	var out models.List[models.Inquiry]
+	var err error
+	if !f.OpenOnly {
+		out, err = pageByID(q, f.Page, func(i models.Inquiry) string { return i.ID })
+	} else {
+		q = q.Where("status IN ?", []models.InquiryStatus{models.InquirySubmitted, models.InquiryInProgress, models.InquiryAwaitingCustomer})
+		out, err = pageByQueue(q, f.Page)
+	}
+	now := db.Now()
+	for i := range out.Items {
+		out.Items[i].FillSLA(now)
+	}
+	return out, err
+}
+
+func pageByQueue(q *gorm.DB, p models.Page) (models.List[models.Inquiry], error) {
+	n := limitOf(p)
+	if p.Cursor != "" {
+		c, err := decodeCursor(p.Cursor)
+		if err != nil {
+			return models.List[models.Inquiry]{}, err
+		}
+		k, err := time.Parse(time.RFC3339Nano, c.Key)
+		if err != nil {
+			return models.List[models.Inquiry]{}, &models.Error{Code: models.EINVALID, Message: "request is invalid", Fields: map[string]string{"cursor": "is not a cursor this server issued"}}
+		}
+		q = q.Where("queue_key > ? OR (queue_key = ? AND id > ?)", k, k, c.ID)
+	}
+	var items []models.Inquiry
+	if err := q.Order("queue_key, id").Limit(n + 1).Find(&items).Error; err != nil {
+		return models.List[models.Inquiry]{}, mapErr(err)
+	}
+	out := models.List[models.Inquiry]{Items: items}
+	if len(items) > n {
+		last := items[n-1]
+		out.Items = items[:n]
+		out.NextCursor = encodeCursor(cursor{Key: last.QueueKey.UTC().Format(time.RFC3339Nano), ID: last.ID})
+	}
+	if out.Items == nil {
+		out.Items = []models.Inquiry{}
+	}
+	return out, nil
+}
+
+// InquiryChange is one committed step of an inquiry's workflow.
+type InquiryChange struct {
+	InquiryID, Key, Action string
+	Actor                  models.Principal
+	At                     time.Time
+	Status                 models.InquiryStatus
+	Assignee               string
+	DueAt                  time.Time
+	Breached               bool
+	Category               models.ReportCategory
+	MessageID, SampleID    string
+}
+
+// ApplyInquiryChange commits a workflow step: the inquiry's new state, the
+// posted text or attached sample, and the audit entry, all in one
+// transaction. The audit entry's id derives from the change's key, so a
+// retried commit finds it and changes nothing.
+func (db *DB) ApplyInquiryChange(ctx context.Context, ch InquiryChange) error {
+	at := ch.At.UTC().Truncate(time.Microsecond)
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		var q models.Inquiry
+		if err := tx.Where("id = ?", ch.InquiryID).Take(&q).Error; err != nil {
+			return notFound(err, "inquiry")
+		}
+		data := map[string]any{"status": ch.Status}
+		if ch.Category != "" {
+			data["category"] = ch.Category
+		}
+		if ch.Assignee != "" && (q.AssigneeID == nil || *q.AssigneeID != ch.Assignee) {
+			data["assignee_id"] = ch.Assignee
+		}
+		if ch.MessageID != "" {
+			data["message_id"] = ch.MessageID
+		}
+		if ch.SampleID != "" {
+			data["sample_id"] = ch.SampleID
+		}
+		if !ch.DueAt.IsZero() {
+			data["progress_report_due_at"] = ch.DueAt.UTC()
+		}
+		row := models.AuditEntry{ID: eventID("aud", at, "inquiry/"+ch.InquiryID+"/"+ch.Key), At: at, ActorID: ch.Actor.UserID,
+			ActorRole: string(ch.Actor.Role), OrgID: q.OrgID, Entity: "inquiry", EntityID: q.ID, Action: ch.Action}
+		raw, _ := jsonMarshal(data)
+		row.Data = raw
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return nil // committed by an earlier attempt
+		}
+		upd := map[string]any{"status": ch.Status, "breached": ch.Breached, "updated_at": at}
+		if ch.Assignee != "" {
+			upd["assignee_id"] = ch.Assignee
+		}
+		switch {
+		case !ch.Status.Open():
+			upd["due_at"], upd["paused_at"], upd["closed_at"] = nil, nil, at
+		case ch.Status == models.InquiryAwaitingCustomer:
+			upd["due_at"], upd["queue_key"] = nil, farFuture
+			if q.Status != models.InquiryAwaitingCustomer {
+				upd["paused_at"] = at
+			}
+		default:
+			due := ch.DueAt.UTC().Truncate(time.Microsecond)
+			upd["due_at"], upd["queue_key"], upd["paused_at"] = due, due, nil
+		}
+		if ch.Action == "sla_breached" {
+			upd["breach_count"] = gorm.Expr("breach_count + 1")
+		}
+		if ch.Action == "reported" && q.FirstReportAt == nil {
+			upd["first_report_at"] = at
+		}
+		if err := tx.Model(&models.Inquiry{}).Where("id = ?", q.ID).Updates(upd).Error; err != nil {
+			return err
+		}
+		if ch.MessageID != "" {
+			if err := tx.Model(&messageRow{}).Where("id = ? AND inquiry_id = ?", ch.MessageID, q.ID).Update("posted", true).Error; err != nil {
+				return err
+			}
+		}
+		if ch.SampleID != "" {
+			if err := tx.Model(&sampleRow{}).Where("id = ? AND inquiry_id = ?", ch.SampleID, q.ID).Update("attached", true).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
