@@ -1,8 +1,10 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"slices"
 	"strings"
@@ -28,6 +30,24 @@ func TestEveryRouteRoleAndTenant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	inq := newStoreInquiries(f.db)
+	ask := models.InquiryInput{TopicURL: "https://security.microsoft.com/alerts/da123", Context: "Is this PowerShell command line malicious?", ContactEmail: "soc@test.example"}
+	inqA, err := inq.Submit(ctx, principal(f, "customer_admin"), ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inqB, err := inq.Submit(ctx, principal(f, "admin_b"), ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smpA, err := inq.AddSample(ctx, principal(f, "customer_admin"), inqA.ID, "a.bin", []byte("A"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	smpB, err := inq.AddSample(ctx, principal(f, "admin_b"), inqB.ID, "b.bin", []byte("B"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, tokA, _ := f.db.CreateToken(ctx, models.System, f.users["customer_viewer"].ID, models.TokenInput{Name: "target"})
 	_, tokB, _ := f.db.CreateToken(ctx, models.System, f.users["admin_b"].ID, models.TokenInput{Name: "target"})
 
@@ -41,6 +61,14 @@ func TestEveryRouteRoleAndTenant(t *testing.T) {
 		"/api/v1/applications/:id/approve":  {appA.ID, appB.ID},
 		"/api/v1/applications/:id/reject":   {appA.ID, appB.ID},
 		"/api/v1/applications/:id/withdraw": {appA.ID, appB.ID},
+		"/api/v1/inquiries/:id":             {inqA.ID, inqB.ID},
+		"/api/v1/inquiries/:id/claim":       {inqA.ID, inqB.ID},
+		"/api/v1/inquiries/:id/assign":      {inqA.ID, inqB.ID},
+		"/api/v1/inquiries/:id/reports":     {inqA.ID, inqB.ID},
+		"/api/v1/inquiries/:id/responses":   {inqA.ID, inqB.ID},
+		"/api/v1/inquiries/:id/samples":     {inqA.ID, inqB.ID},
+		"/api/v1/inquiries/:id/cancel":      {inqA.ID, inqB.ID},
+		"/api/v1/samples/:id/download":      {smpA.ID, smpB.ID},
 	}
 	bodies := map[string]any{
 		"POST /api/v1/orgs":                    map[string]any{"name": "Charlie", "devices_enrolled": 1},
@@ -51,10 +79,19 @@ func TestEveryRouteRoleAndTenant(t *testing.T) {
 		"POST /api/v1/applications":            map[string]any{"contact_name": "A", "contact_email": "a@alpha.example", "accept_privacy_statement": true},
 		"POST /api/v1/applications/:id/reject": map[string]any{"reason": "not yet"},
 		"PATCH /api/v1/settings/advanced-features/endpoint-attack-notifications": map[string]any{"enabled": true},
+		"POST /api/v1/inquiries":               map[string]any{"topic_url": "https://security.microsoft.com/incidents/42", "context": "Twenty characters of context at least.", "contact_email": "soc@alpha.example"},
+		"POST /api/v1/inquiries/:id/assign":    map[string]any{"user_id": f.users["expert"].ID},
+		"POST /api/v1/inquiries/:id/reports":   map[string]any{"category": "more_time_needed", "message": "Still digging."},
+		"POST /api/v1/inquiries/:id/responses": map[string]any{"message": "Here is more."},
 	}
+	upload, uploadType := multipartFile(t, "file", "x.bin", []byte("sample"))
+	headers := map[string]map[string]string{"POST /api/v1/inquiries/:id/samples": {"Content-Type": uploadType}}
+	bodies["POST /api/v1/inquiries/:id/samples"] = upload
 	missing := map[string]string{ // a well-formed id that does not exist
 		"/api/v1/orgs/:id": "org_0", "/api/v1/users/:id": "usr_0", "/api/v1/users/:id/tokens": "usr_0", "/api/v1/tokens/:id": "tok_0",
 		"/api/v1/applications/:id": "app_0", "/api/v1/applications/:id/approve": "app_0", "/api/v1/applications/:id/reject": "app_0", "/api/v1/applications/:id/withdraw": "app_0",
+		"/api/v1/inquiries/:id": "inq_0", "/api/v1/inquiries/:id/claim": "inq_0", "/api/v1/inquiries/:id/assign": "inq_0", "/api/v1/inquiries/:id/reports": "inq_0",
+		"/api/v1/inquiries/:id/responses": "inq_0", "/api/v1/inquiries/:id/samples": "inq_0", "/api/v1/inquiries/:id/cancel": "inq_0", "/api/v1/samples/:id/download": "smp_0",
 	}
 	roles := []string{"customer_viewer", "customer_admin", "expert", "manager"}
 
@@ -73,7 +110,7 @@ func TestEveryRouteRoleAndTenant(t *testing.T) {
 		}
 		body := bodies[key]
 		t.Run(key, func(t *testing.T) {
-			res := f.do(request{method: r.Method, path: path(pair[0]), body: body})
+			res := f.do(request{method: r.Method, path: path(pair[0]), body: body, header: headers[key]})
 			if code, _ := res.errorOf(t); res.Status != http.StatusUnauthorized || code != models.EUNAUTHORIZED {
 				t.Fatalf("no token: %d %s, want 401 unauthenticated", res.Status, code)
 			}
@@ -88,7 +125,7 @@ func TestEveryRouteRoleAndTenant(t *testing.T) {
 					if !own {
 						id = pair[1]
 					}
-					res := f.do(request{method: r.Method, path: path(id), token: f.as(role), body: body})
+					res := f.do(request{method: r.Method, path: path(id), token: f.as(role), body: body, header: headers[key]})
 					what := fmt.Sprintf("%s as %s on %s org's id", key, role, map[bool]string{true: "its own", false: "another"}[own])
 					switch {
 					case !allowed:
@@ -97,7 +134,7 @@ func TestEveryRouteRoleAndTenant(t *testing.T) {
 						}
 					case !own && !models.Role(role).Staff():
 						code, _ := res.errorOf(t)
-						gone := f.do(request{method: r.Method, path: path(missing[r.Path]), token: f.as(role), body: body})
+						gone := f.do(request{method: r.Method, path: path(missing[r.Path]), token: f.as(role), body: body, header: headers[key]})
 						if res.Status != http.StatusNotFound || code != models.ENOTFOUND || gone.Status != http.StatusNotFound || message(t, res) != message(t, gone) {
 							t.Errorf("%s: %d %s, want the 404 a missing id gets (%d %s)", what, res.Status, res.Body, gone.Status, gone.Body)
 						}
@@ -124,4 +161,18 @@ func message(t *testing.T, r response) string {
 func principal(f *fixture, key string) models.Principal {
 	u := f.users[key]
 	return models.Principal{UserID: u.ID, OrgID: u.OrgID, Email: u.Email, Role: u.Role}
+}
+
+// multipartFile encodes one file part.
+func multipartFile(t *testing.T, field, name string, data []byte) ([]byte, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	fw, err := w.CreateFormFile(field, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(data)
+	w.Close()
+	return buf.Bytes(), w.FormDataContentType()
 }

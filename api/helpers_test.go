@@ -70,7 +70,7 @@ func newFixture(t *testing.T, cfg api.Config) *fixture {
 	mkUser(string(models.RoleExpert), f.prov, models.RoleExpert)
 	mkUser(string(models.RoleManager), f.prov, models.RoleManager)
 	mkUser("admin_b", f.orgB, models.RoleCustomerAdmin)
-	f.srv = api.New(cfg, api.Deps{DB: db, Apps: &storeApps{db: db}})
+	f.srv = api.New(cfg, api.Deps{DB: db, Apps: &storeApps{db: db}, Inq: newStoreInquiries(db)})
 	return f
 }
 

@@ -24,13 +24,16 @@ type Config struct {
 	MaxBodyBytes int64   // JSON bodies; default 1 MiB
 	RateLimit    float64 // requests per second per caller; default 50; <0 disables
 	RateBurst    int     // default 100
+	// SampleMaxBytes is the largest sample upload; default 32 MiB.
+	SampleMaxBytes int64
 }
 
 // Deps are what the API talks to.
 type Deps struct {
 	DB       *store.DB
 	Temporal client.Client // nil: readiness skips Temporal (tests of DB-only routes)
-	Apps     Applications  // Process A; nil until wired
+	Apps     Applications  // Process A
+	Inq      Inquiries     // Process B
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // nil: a fresh one
 	// Extra registers routes outside /api/v1, e.g. the dev mail sink.
@@ -88,7 +91,8 @@ func (s *Server) routes() []route {
 
 		{method: "GET", path: "/api/v1/audit", roles: managers, handle: s.listAudit},
 	}
-	return append(rs, s.applicationRoutes()...)
+	rs = append(rs, s.applicationRoutes()...)
+	return append(rs, s.inquiryRoutes()...)
 }
 
 // RouteInfo describes one route: tests walk every route with every role.
@@ -114,6 +118,9 @@ func New(cfg Config, d Deps) *Server {
 	}
 	if cfg.RateLimit == 0 {
 		cfg.RateLimit = 50
+	}
+	if cfg.SampleMaxBytes <= 0 {
+		cfg.SampleMaxBytes = 32 << 20
 	}
 	if cfg.RateBurst <= 0 {
 		cfg.RateBurst = 100
@@ -201,7 +208,9 @@ func respond(c *gin.Context, status int, body any, err error) {
 		return
 	}
 	if body == nil {
-		c.Status(status)
+		if !c.Writer.Written() {
+			c.Status(status)
+		}
 		return
 	}
 	c.JSON(status, body)

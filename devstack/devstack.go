@@ -44,6 +44,7 @@ type Config struct {
 	PublicURL    string // base of links in emails; default http://<HTTPAddr>
 	MailFrom     string // default huntdesk@huntdesk.example
 	ReviewSLA    time.Duration
+	Inquiries    cases.Inquiries // Process B's durations (DB and Temporal are filled in)
 	API          api.Config
 	Logger       *slog.Logger
 }
@@ -137,10 +138,13 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 	s.closers = append(s.closers, s.worker.Stop)
 
+	inq := cfg.Inquiries
+	inq.DB, inq.Temporal = s.DB, s.Client
 	srv := api.New(cfg.API, api.Deps{
 		DB:       s.DB,
 		Temporal: s.Client,
 		Apps:     &cases.Applications{DB: s.DB, Temporal: s.Client, ReviewSLA: cfg.ReviewSLA},
+		Inq:      &inq,
 		Logger:   log,
 		Extra:    s.Mail.Register,
 	})

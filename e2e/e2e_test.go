@@ -23,14 +23,18 @@ import (
 )
 
 // stack starts a dev stack on free ports over dataDir.
-func stack(t *testing.T, dataDir, dbURL string, reviewSLA time.Duration) *devstack.Stack {
+func stack(t *testing.T, dataDir, dbURL string, reviewSLA time.Duration, tune ...func(*devstack.Config)) *devstack.Stack {
 	t.Helper()
-	st, err := devstack.Start(context.Background(), devstack.Config{
+	cfg := devstack.Config{
 		DataDir: dataDir, DatabaseURL: dbURL,
 		HTTPAddr: "127.0.0.1:0", SMTPAddr: "127.0.0.1:0", TemporalAddr: "127.0.0.1:0", UIAddr: "127.0.0.1:0",
 		ReviewSLA: reviewSLA,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	st, err := devstack.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("start dev stack: %v", err)
 	}

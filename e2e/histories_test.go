@@ -20,7 +20,7 @@ import (
 // HUNTDESK_RECORD_HISTORIES=1 (make record-histories) — saves them to
 // workflows/testdata, where workflows' replay test keeps them replaying.
 func TestRecordHistories(t *testing.T) {
-	st := stack(t, t.TempDir(), "", 3*time.Second)
+	st := stack(t, t.TempDir(), "", 3*time.Second, fastInquiries(3*time.Second))
 	defer st.Close()
 	c := client{t: t, base: st.URL}
 	tok := st.Tokens
@@ -58,14 +58,69 @@ func TestRecordHistories(t *testing.T) {
 	decide(id, "approve", tok["manager@huntdesk.example"], nil)
 	paths["application_escalated_then_approved"] = id
 
+	// Process B.
+	expert, contoso := tok["expert@huntdesk.example"], tok["admin@contoso.example"]
+	fab := tok["admin@fabrikam.example"]
+	ask := func(admin, contact string) string {
+		var q struct{ ID string }
+		r := c.call("POST", "/api/v1/inquiries", admin, map[string]any{"topic_url": "https://security.microsoft.com/alerts/a1",
+			"context": "What does this alert mean for us, please?", "contact_email": contact})
+		r.decode(t, &q)
+		if r.status != 201 {
+			t.Fatalf("ask: %d %s", r.status, r.body)
+		}
+		c.waitMail(contact, "received your question")
+		return q.ID
+	}
+	do := func(id, action, token string, body any) {
+		if r := c.call("POST", "/api/v1/inquiries/"+id+"/"+action, token, body); r.status/100 != 2 {
+			t.Fatalf("%s: %d %s", action, r.status, r.body)
+		}
+	}
+	inquiries := map[string]string{}
+
+	id = ask(fab, "sample@fabrikam.example")
+	do(id, "claim", expert, nil)
+	do(id, "reports", expert, map[string]any{"category": "samples_needed", "message": "Send the file."})
+	if r := c.upload("/api/v1/inquiries/"+id+"/samples", fab, "x.bin", []byte("x")); r.status != 201 {
+		t.Fatalf("upload: %d %s", r.status, r.body)
+	}
+	do(id, "reports", expert, map[string]any{"category": "concluded", "message": "Benign."})
+	inquiries["inquiry_samples_then_concluded"] = id
+
+	id = ask(fab, "late@fabrikam.example")
+	c.waitMail("manager@huntdesk.example", "SLA breached")
+	do(id, "cancel", fab, nil)
+	inquiries["inquiry_breached_then_cancelled"] = id
+
+	id = ask(fab, "silent@fabrikam.example")
+	do(id, "claim", expert, nil)
+	do(id, "reports", expert, map[string]any{"category": "more_info_needed", "message": "Who ran it?"})
+	c.waitMail("silent@fabrikam.example", "closed: no response")
+	inquiries["inquiry_closed_no_response"] = id
+
+	id = ask(contoso, "chatty@contoso.example")
+	do(id, "assign", tok["manager@huntdesk.example"], map[string]any{"user_id": userID(t, c, tok["manager@huntdesk.example"], "expert@huntdesk.example")})
+	do(id, "reports", expert, map[string]any{"category": "more_time_needed", "message": "Digging."})
+	do(id, "reports", expert, map[string]any{"category": "more_info_needed", "message": "Which host?"})
+	do(id, "responses", contoso, map[string]any{"message": "FIN-LAPTOP-7"})
+	do(id, "reports", expert, map[string]any{"category": "concluded", "message": "Done."})
+	inquiries["inquiry_more_time_response_concluded"] = id
+
 	record := os.Getenv("HUNTDESK_RECORD_HISTORIES") != ""
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflowWithOptions(workflows.EligibilityApplicationWorkflow, workflow.RegisterOptions{Name: workflows.ApplicationWorkflow})
+	replayer.RegisterWorkflowWithOptions(workflows.ExpertInquiryWorkflow, workflow.RegisterOptions{Name: workflows.InquiryWorkflow})
+	ids := map[string]string{}
 	for name, appID := range paths {
-		wfID := workflows.ApplicationWorkflowID(appID)
-		var res workflows.ApplicationStatus
+		ids[name] = workflows.ApplicationWorkflowID(appID)
+	}
+	for name, inqID := range inquiries {
+		ids[name] = workflows.InquiryWorkflowID(inqID)
+	}
+	for name, wfID := range ids {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		err := st.Client.GetWorkflow(ctx, wfID, "").Get(ctx, &res)
+		err := st.Client.GetWorkflow(ctx, wfID, "").Get(ctx, nil)
 		cancel()
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -92,4 +147,18 @@ func TestRecordHistories(t *testing.T) {
 			}
 		}
 	}
+}
+
+// userID finds a user's id through the API.
+func userID(t *testing.T, c client, managerToken, email string) string {
+	t.Helper()
+	var l struct{ Items []struct{ ID, Email string } }
+	c.call("GET", "/api/v1/users?limit=200", managerToken, nil).decode(t, &l)
+	for _, u := range l.Items {
+		if u.Email == email {
+			return u.ID
+		}
+	}
+	t.Fatalf("no user %s", email)
+	return ""
 }

@@ -2,8 +2,10 @@ package models
 
 import (
 	"net/url"
+	"path"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -263,4 +265,23 @@ type InquiryFilter struct {
 	TopicGroup TopicGroup
 	OpenOnly   bool // the queue: open inquiries, ordered by SLA due time
 	Page
+}
+
+// CleanFilename keeps a sample's display name: no directories, no control
+// characters or quotes (it ends up in headers and zip entries).
+func CleanFilename(name string) string {
+	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '"' {
+			return -1
+		}
+		return r
+	}, name)
+	if name == "." || name == "/" || name == ".." {
+		return ""
+	}
+	if len(name) > 255 {
+		name = name[:255]
+	}
+	return name
 }

@@ -34,7 +34,7 @@ type InquiryParams struct {
 	WarnAfter       time.Duration   // warn the assignee (or every expert) this far into a period: 75 % of SLA
 	Reminders       []time.Duration // remind the customer this long after a report started waiting on them
 	CustomerTimeout time.Duration   // close as closed_no_response when they have not answered by then
-	MaxHistory      int             // continue-as-new past this many events (0: 2,000)
+	MaxChanges      int             // continue-as-new after this many changes in one run (0: 200)
 	State           *InquiryState   // carried over by continue-as-new
 }
 
@@ -127,7 +127,7 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 	} else {
 		st = *in.State
 	}
-	version := 0 // bumped on every change, to wake the main loop
+	version := 0 // bumped on every change, to wake the main loop; also counts this run's changes
 	lock := workflow.NewMutex(ctx)
 
 	if err := workflow.SetQueryHandler(ctx, InquiryQuery, func() (InquiryState, error) { return st, nil }); err != nil {
@@ -357,9 +357,9 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 		return nil
 	}
 
-	maxHistory := in.MaxHistory
-	if maxHistory <= 0 {
-		maxHistory = 2000
+	maxChanges := in.MaxChanges
+	if maxChanges <= 0 {
+		maxChanges = 200 // a few thousand events: far below Temporal's limits
 	}
 	for {
 		// Send what was decided, oldest first; each email is its own retried activity.
@@ -374,7 +374,7 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 			break
 		}
 		info := workflow.GetInfo(ctx)
-		if info.GetCurrentHistoryLength() > maxHistory || info.GetContinueAsNewSuggested() {
+		if version >= maxChanges || info.GetContinueAsNewSuggested() {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return st, err
 			}

@@ -20,9 +20,11 @@ func TestReplayRecordedHistories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{"application_approved": false, "application_rejected": false, "application_withdrawn": false, "application_escalated_then_approved": false}
+	want := map[string]bool{"application_approved": false, "application_rejected": false, "application_withdrawn": false, "application_escalated_then_approved": false,
+		"inquiry_samples_then_concluded": false, "inquiry_breached_then_cancelled": false, "inquiry_closed_no_response": false, "inquiry_more_time_response_concluded": false}
 	r := worker.NewWorkflowReplayer()
 	r.RegisterWorkflowWithOptions(workflows.EligibilityApplicationWorkflow, workflow.RegisterOptions{Name: workflows.ApplicationWorkflow})
+	r.RegisterWorkflowWithOptions(workflows.ExpertInquiryWorkflow, workflow.RegisterOptions{Name: workflows.InquiryWorkflow})
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".json")
 		t.Run(name, func(t *testing.T) {

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/huntdesk/huntdesk/api"
+	"github.com/huntdesk/huntdesk/cases"
 	"github.com/huntdesk/huntdesk/mail"
 )
 
@@ -22,6 +25,10 @@ var (
 	maxBodyFlag           = &cli.Int64Flag{Name: "max-body-bytes", Value: 1 << 20, EnvVars: []string{"HUNTDESK_MAX_BODY_BYTES"}, Usage: "largest JSON request body"}
 	rateLimitFlag         = &cli.Float64Flag{Name: "rate-limit", Value: 50, EnvVars: []string{"HUNTDESK_RATE_LIMIT"}, Usage: "requests per second per caller (negative: off)"}
 	rateBurstFlag         = &cli.IntFlag{Name: "rate-burst", Value: 100, EnvVars: []string{"HUNTDESK_RATE_BURST"}, Usage: "burst above the rate limit"}
+	slaFlag               = &cli.DurationFlag{Name: "progress-report-sla", Value: 48 * time.Hour, EnvVars: []string{"HUNTDESK_PROGRESS_REPORT_SLA"}, Usage: "a progress report is due this long after an inquiry is submitted or answered"}
+	remindersFlag         = &cli.StringFlag{Name: "customer-reminders", Value: "48h,120h", EnvVars: []string{"HUNTDESK_CUSTOMER_REMINDERS"}, Usage: "remind the customer this long after experts asked for information or samples (comma-separated)"}
+	customerTimeoutFlag   = &cli.DurationFlag{Name: "customer-timeout", Value: 336 * time.Hour, EnvVars: []string{"HUNTDESK_CUSTOMER_TIMEOUT"}, Usage: "close an inquiry as closed_no_response when the customer has not answered by then"}
+	sampleMaxFlag         = &cli.Int64Flag{Name: "sample-max-bytes", Value: 32 << 20, EnvVars: []string{"HUNTDESK_SAMPLE_MAX_BYTES"}, Usage: "largest sample upload (413 above)"}
 	mailFromFlag          = &cli.StringFlag{Name: "mail-from", Value: "huntdesk@huntdesk.example", EnvVars: []string{"HUNTDESK_MAIL_FROM"}, Usage: "From address of every email"}
 )
 
@@ -42,9 +49,33 @@ func mailConfig(c *cli.Context) mail.Config {
 }
 
 func apiFlags() []cli.Flag {
-	return []cli.Flag{httpAddrFlag, maxBodyFlag, rateLimitFlag, rateBurstFlag, reviewSLAFlag}
+	return []cli.Flag{httpAddrFlag, maxBodyFlag, rateLimitFlag, rateBurstFlag, reviewSLAFlag, slaFlag, remindersFlag, customerTimeoutFlag, sampleMaxFlag}
 }
 
 func apiConfig(c *cli.Context) api.Config {
-	return api.Config{MaxBodyBytes: c.Int64("max-body-bytes"), RateLimit: c.Float64("rate-limit"), RateBurst: c.Int("rate-burst")}
+	return api.Config{MaxBodyBytes: c.Int64("max-body-bytes"), RateLimit: c.Float64("rate-limit"), RateBurst: c.Int("rate-burst"), SampleMaxBytes: c.Int64("sample-max-bytes")}
+}
+
+// inquiryConfig reads Process B's durations; they are passed into each
+// inquiry's workflow when it starts.
+func inquiryConfig(c *cli.Context) (cases.Inquiries, error) {
+	var rem []time.Duration
+	for _, s := range strings.Split(c.String("customer-reminders"), ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return cases.Inquiries{}, fmt.Errorf("HUNTDESK_CUSTOMER_REMINDERS: %q is not a positive duration", s)
+		}
+		rem = append(rem, d)
+	}
+	if rem == nil {
+		rem = []time.Duration{}
+	}
+	sla, timeout := c.Duration("progress-report-sla"), c.Duration("customer-timeout")
+	if sla <= 0 || timeout <= 0 {
+		return cases.Inquiries{}, fmt.Errorf("HUNTDESK_PROGRESS_REPORT_SLA and HUNTDESK_CUSTOMER_TIMEOUT must be positive")
+	}
+	return cases.Inquiries{SLA: sla, Reminders: rem, CustomerTimeout: timeout}, nil
 }

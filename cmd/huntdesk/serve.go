@@ -36,8 +36,13 @@ func devCommand() *cli.Command {
 			publicURLFlag, mailFromFlag,
 		),
 		Action: func(c *cli.Context) error {
+			inq, err := inquiryConfig(c)
+			if err != nil {
+				return err
+			}
 			st, err := devstack.Start(c.Context, devstack.Config{
-				DataDir: c.String("data-dir"), HTTPAddr: c.String("http-addr"), SMTPAddr: c.String("smtp-addr"),
+				Inquiries: inq,
+				DataDir:   c.String("data-dir"), HTTPAddr: c.String("http-addr"), SMTPAddr: c.String("smtp-addr"),
 				TemporalAddr: c.String("temporal-addr"), UIAddr: c.String("ui-addr"), PublicURL: c.String("public-url"),
 				MailFrom: c.String("mail-from"), ReviewSLA: c.Duration("review-sla"), API: apiConfig(c), Logger: slog.Default(),
 			})
@@ -106,8 +111,13 @@ func apiCommand() *cli.Command {
 				return err
 			}
 			defer tc.Close()
+			inq, err := inquiryConfig(c)
+			if err != nil {
+				return err
+			}
+			inq.DB, inq.Temporal = db, tc
 			srv := api.New(apiConfig(c), api.Deps{DB: db, Temporal: tc, Logger: slog.Default(),
-				Apps: &cases.Applications{DB: db, Temporal: tc, ReviewSLA: c.Duration("review-sla")}})
+				Apps: &cases.Applications{DB: db, Temporal: tc, ReviewSLA: c.Duration("review-sla")}, Inq: &inq})
 			hs := &http.Server{Addr: c.String("http-addr"), Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 			errc := make(chan error, 1)
 			go func() { errc <- hs.ListenAndServe() }()

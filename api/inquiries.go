@@ -1,0 +1,213 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/huntdesk/huntdesk/models"
+)
+
+// Inquiries is Process B as the API needs it; *cases.Inquiries implements it.
+type Inquiries interface {
+	Submit(ctx context.Context, p models.Principal, in models.InquiryInput) (*models.Inquiry, error)
+	Get(ctx context.Context, p models.Principal, id string) (*models.Inquiry, error)
+	List(ctx context.Context, p models.Principal, f models.InquiryFilter) (models.List[models.Inquiry], error)
+	Queue(ctx context.Context, p models.Principal, f models.InquiryFilter) (models.List[models.Inquiry], error)
+	Claim(ctx context.Context, p models.Principal, id string) (*models.Inquiry, error)
+	Assign(ctx context.Context, p models.Principal, id, userID string) (*models.Inquiry, error)
+	Report(ctx context.Context, p models.Principal, id string, category models.ReportCategory, message string) (*models.Inquiry, error)
+	Respond(ctx context.Context, p models.Principal, id, message string) (*models.Inquiry, error)
+	AddSample(ctx context.Context, p models.Principal, id, filename string, data []byte) (*models.Sample, error)
+	Cancel(ctx context.Context, p models.Principal, id string) (*models.Inquiry, error)
+	DownloadSample(ctx context.Context, p models.Principal, id string) (string, []byte, error)
+}
+
+func (s *Server) inquiryRoutes() []route {
+	// A sample upload may be as large as the sample limit plus the multipart framing.
+	sampleBody := s.cfg.SampleMaxBytes + 64<<10
+	return []route{
+		{method: "POST", path: "/api/v1/inquiries", roles: admins, create: true, handle: s.submitInquiry},
+		{method: "GET", path: "/api/v1/inquiries", roles: anyone, handle: s.listInquiries},
+		{method: "GET", path: "/api/v1/inquiries/:id", roles: anyone, handle: s.getInquiry},
+		{method: "GET", path: "/api/v1/queue", roles: staff, handle: s.queue},
+		{method: "POST", path: "/api/v1/inquiries/:id/claim", roles: staff, handle: s.claimInquiry},
+		{method: "POST", path: "/api/v1/inquiries/:id/assign", roles: managers, handle: s.assignInquiry},
+		{method: "POST", path: "/api/v1/inquiries/:id/reports", roles: staff, create: true, handle: s.reportInquiry},
+		{method: "POST", path: "/api/v1/inquiries/:id/responses", roles: admins, create: true, handle: s.respondInquiry},
+		{method: "POST", path: "/api/v1/inquiries/:id/samples", roles: admins, create: true, maxBody: sampleBody, handle: s.uploadSample},
+		{method: "POST", path: "/api/v1/inquiries/:id/cancel", roles: admins, handle: s.cancelInquiry},
+		{method: "GET", path: "/api/v1/samples/:id/download", roles: staff, handle: s.downloadSample},
+	}
+}
+
+func (s *Server) submitInquiry(c *gin.Context, p models.Principal) (int, any, error) {
+	var in models.InquiryInput
+	if err := decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	q, err := s.Inq.Submit(c, p, in)
+	return http.StatusCreated, q, err
+}
+
+func inquiryFilter(c *gin.Context, p models.Principal) (models.InquiryFilter, error) {
+	pg, err := page(c)
+	if err != nil {
+		return models.InquiryFilter{}, err
+	}
+	f := models.InquiryFilter{Page: pg, OrgID: c.Query("org_id"), TopicGroup: models.TopicGroup(c.Query("topic_group"))}
+	if org := c.Query("org"); org != "" {
+		f.OrgID = org
+	}
+	if st := c.Query("status"); st != "" {
+		if !models.ValidInquiryStatus(st) {
+			return f, invalid("status", "must be one of submitted, in_progress, awaiting_customer, concluded, cancelled, closed_no_response")
+		}
+		f.Status = models.InquiryStatus(st)
+	}
+	if f.TopicGroup != "" && !f.TopicGroup.Valid() {
+		return f, invalid("topic_group", "must be one of alert_information, possible_device_compromise, threat_intelligence_details, alert_communications")
+	}
+	switch a := c.Query("assignee"); a {
+	case "":
+	case "me":
+		f.AssigneeID = p.UserID
+	case "none":
+		f.Unassigned = true
+	default:
+		f.AssigneeID = a
+	}
+	if b := c.Query("breached"); b != "" {
+		v, err := strconv.ParseBool(b)
+		if err != nil {
+			return f, invalid("breached", "must be true or false")
+		}
+		f.Breached = &v
+	}
+	return f, nil
+}
+
+func (s *Server) listInquiries(c *gin.Context, p models.Principal) (int, any, error) {
+	f, err := inquiryFilter(c, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	l, err := s.Inq.List(c, p, f)
+	return http.StatusOK, l, err
+}
+
+func (s *Server) queue(c *gin.Context, p models.Principal) (int, any, error) {
+	f, err := inquiryFilter(c, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	l, err := s.Inq.Queue(c, p, f)
+	return http.StatusOK, l, err
+}
+
+func (s *Server) getInquiry(c *gin.Context, p models.Principal) (int, any, error) {
+	q, err := s.Inq.Get(c, p, c.Param("id"))
+	return http.StatusOK, q, err
+}
+
+func (s *Server) claimInquiry(c *gin.Context, p models.Principal) (int, any, error) {
+	q, err := s.Inq.Claim(c, p, c.Param("id"))
+	return http.StatusOK, q, err
+}
+
+func (s *Server) assignInquiry(c *gin.Context, p models.Principal) (int, any, error) {
+	var in struct {
+		UserID string `json:"user_id"`
+	}
+	if err := decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	if in.UserID == "" {
+		return 0, nil, invalid("user_id", "is required")
+	}
+	q, err := s.Inq.Assign(c, p, c.Param("id"), in.UserID)
+	return http.StatusOK, q, err
+}
+
+func (s *Server) reportInquiry(c *gin.Context, p models.Principal) (int, any, error) {
+	var in struct {
+		Category models.ReportCategory `json:"category"`
+		Message  string                `json:"message"`
+	}
+	if err := decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	q, err := s.Inq.Report(c, p, c.Param("id"), in.Category, in.Message)
+	return http.StatusCreated, q, err
+}
+
+func (s *Server) respondInquiry(c *gin.Context, p models.Principal) (int, any, error) {
+	var in struct {
+		Message string `json:"message"`
+	}
+	if err := decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	q, err := s.Inq.Respond(c, p, c.Param("id"), in.Message)
+	return http.StatusCreated, q, err
+}
+
+// uploadSample reads one multipart part named "file", refusing anything over
+// the sample limit with 413 before it is stored.
+func (s *Server) uploadSample(c *gin.Context, p models.Principal) (int, any, error) {
+	mt, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return 0, nil, models.Errorf(models.EUNSUPPORTED, "Content-Type must be multipart/form-data with a part named file")
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return 0, nil, invalid("file", "is required: send the sample as a multipart part named file")
+		}
+		if err != nil {
+			return 0, nil, invalid("body", "is not valid multipart data")
+		}
+		if part.FormName() != "file" {
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(part, s.cfg.SampleMaxBytes+1))
+		if err != nil {
+			return 0, nil, invalid("file", "could not be read")
+		}
+		if int64(len(data)) > s.cfg.SampleMaxBytes {
+			return 0, nil, models.Errorf(models.ETOOLARGE, "a sample may be at most %d bytes", s.cfg.SampleMaxBytes)
+		}
+		smp, err := s.Inq.AddSample(c, p, c.Param("id"), part.FileName(), data)
+		return http.StatusCreated, smp, err
+	}
+}
+
+func (s *Server) cancelInquiry(c *gin.Context, p models.Principal) (int, any, error) {
+	q, err := s.Inq.Cancel(c, p, c.Param("id"))
+	return http.StatusOK, q, err
+}
+
+// downloadSample answers with the sample inside a zip encrypted with the
+// password "infected"; the raw file is never served.
+func (s *Server) downloadSample(c *gin.Context, p models.Principal) (int, any, error) {
+	name, zip, err := s.Inq.DownloadSample(c, p, c.Param("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Data(http.StatusOK, "application/zip", zip)
+	return http.StatusOK, nil, nil
+}

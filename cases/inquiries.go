@@ -1,0 +1,222 @@
+package cases
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/huntdesk/huntdesk/models"
+	"github.com/huntdesk/huntdesk/store"
+	"github.com/huntdesk/huntdesk/workflows"
+	"github.com/huntdesk/huntdesk/zipcrypto"
+)
+
+// SamplePassword is the industry's convention for zipped malware samples.
+const SamplePassword = "infected"
+
+// Inquiries runs Process B: expert inquiries and their progress-report SLA.
+type Inquiries struct {
+	DB              *store.DB
+	Temporal        client.Client
+	SLA             time.Duration   // default 48h
+	Reminders       []time.Duration // default 48h, 120h
+	CustomerTimeout time.Duration   // default 336h
+	MaxChanges      int             // continue-as-new threshold; 0: the workflow's default
+}
+
+func (s *Inquiries) params(q *models.Inquiry) workflows.InquiryParams {
+	sla, timeout, rem := s.SLA, s.CustomerTimeout, s.Reminders
+	if sla <= 0 {
+		sla = 48 * time.Hour
+	}
+	if timeout <= 0 {
+		timeout = 14 * 24 * time.Hour
+	}
+	if rem == nil {
+		rem = []time.Duration{48 * time.Hour, 120 * time.Hour}
+	}
+	return workflows.InquiryParams{InquiryID: q.ID, OrgID: q.OrgID, SubmittedAt: q.CreatedAt, SLA: sla, WarnAfter: sla * 3 / 4,
+		Reminders: rem, CustomerTimeout: timeout, MaxChanges: s.MaxChanges}
+}
+
+// Submit checks and records an inquiry and starts its workflow.
+func (s *Inquiries) Submit(ctx context.Context, p models.Principal, in models.InquiryInput) (*models.Inquiry, error) {
+	kind, err := in.Validate()
+	if err != nil {
+		return nil, err
+	}
+	params := s.params(&models.Inquiry{})
+	q, err := s.DB.CreateInquiry(ctx, p, in, kind, params.SLA)
+	if err != nil {
+		return nil, err
+	}
+	params = s.params(q)
+	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.InquiryWorkflowID(q.ID), TaskQueue: workflows.TaskQueue},
+		workflows.InquiryWorkflow, params)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		if aerr := s.DB.AbortInquiry(context.WithoutCancel(ctx), q.ID); aerr != nil {
+			slog.Error("abort inquiry after failed start", "inquiry_id", q.ID, "err", aerr)
+		}
+		return nil, temporalErr(err)
+	}
+	return s.DB.Inquiry(ctx, "", q.ID)
+}
+
+// Get returns one inquiry as p may see it.
+func (s *Inquiries) Get(ctx context.Context, p models.Principal, id string) (*models.Inquiry, error) {
+	return s.DB.Inquiry(ctx, p.Scope(), id)
+}
+
+// List lists inquiries newest first (a customer's: its org's).
+func (s *Inquiries) List(ctx context.Context, p models.Principal, f models.InquiryFilter) (models.List[models.Inquiry], error) {
+	if scope := p.Scope(); scope != "" {
+		f.OrgID = scope
+	}
+	f.OpenOnly = false
+	return s.DB.Inquiries(ctx, f)
+}
+
+// Queue lists open inquiries of every org by SLA due time.
+func (s *Inquiries) Queue(ctx context.Context, p models.Principal, f models.InquiryFilter) (models.List[models.Inquiry], error) {
+	f.OpenOnly = true
+	return s.DB.Inquiries(ctx, f)
+}
+
+// Claim gives the inquiry to the calling expert.
+func (s *Inquiries) Claim(ctx context.Context, p models.Principal, id string) (*models.Inquiry, error) {
+	return s.update(ctx, p, id, workflows.InquiryClaim, workflows.InquiryCommand{})
+}
+
+// Assign gives the inquiry to an expert (managers).
+func (s *Inquiries) Assign(ctx context.Context, p models.Principal, id, userID string) (*models.Inquiry, error) {
+	u, err := s.DB.User(ctx, "", userID)
+	if err != nil || !u.Role.Staff() || u.Disabled {
+		return nil, &models.Error{Code: models.EINVALID, Message: "request is invalid", Fields: map[string]string{"user_id": "must be an enabled expert or manager"}}
+	}
+	return s.update(ctx, p, id, workflows.InquiryAssign, workflows.InquiryCommand{AssigneeID: userID})
+}
+
+// Report posts a progress report (the assignee or a manager).
+func (s *Inquiries) Report(ctx context.Context, p models.Principal, id string, category models.ReportCategory, message string) (*models.Inquiry, error) {
+	var v models.Validation
+	v.Check(category.Valid(), "category", "must be one of more_info_needed, samples_needed, more_time_needed, concluded")
+	checkText(&v, "message", message)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return s.withDraft(ctx, p, id, "report", category, message, workflows.InquiryReport)
+}
+
+// Respond posts the customer's answer to a report.
+func (s *Inquiries) Respond(ctx context.Context, p models.Principal, id, message string) (*models.Inquiry, error) {
+	var v models.Validation
+	checkText(&v, "message", message)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return s.withDraft(ctx, p, id, "response", "", message, workflows.InquiryRespond)
+}
+
+func checkText(v *models.Validation, field, s string) {
+	n := utf8.RuneCountInString(strings.TrimSpace(s))
+	v.Check(n >= 1 && n <= 10000, field, "must be 1 to 10,000 characters")
+}
+
+// withDraft stores the text, sends the workflow its id, and discards the
+// text again if the workflow refuses: histories never carry long texts, and
+// a refused command leaves nothing behind.
+func (s *Inquiries) withDraft(ctx context.Context, p models.Principal, id, kind string, category models.ReportCategory, body, update string) (*models.Inquiry, error) {
+	if _, err := s.DB.Inquiry(ctx, p.Scope(), id); err != nil {
+		return nil, err
+	}
+	msgID, err := s.DB.DraftMessage(ctx, p, id, kind, category, body)
+	if err != nil {
+		return nil, err
+	}
+	q, err := s.update(ctx, p, id, update, workflows.InquiryCommand{Category: category, MessageID: msgID})
+	if err != nil {
+		if derr := s.DB.DiscardDraft(context.WithoutCancel(ctx), msgID); derr != nil {
+			slog.Error("discard refused draft", "message_id", msgID, "err", derr)
+		}
+	}
+	return q, err
+}
+
+// AddSample stores an uploaded file and hands it to the workflow; while the
+// inquiry waits on the customer, a sample is an answer and resumes work.
+func (s *Inquiries) AddSample(ctx context.Context, p models.Principal, id, filename string, data []byte) (*models.Sample, error) {
+	if _, err := s.DB.Inquiry(ctx, p.Scope(), id); err != nil {
+		return nil, err
+	}
+	name := models.CleanFilename(filename)
+	var v models.Validation
+	v.Check(name != "", "file", "needs a file name")
+	v.Check(len(data) > 0, "file", "is empty")
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	smp, err := s.DB.DraftSample(ctx, p, id, name, data)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.update(ctx, p, id, workflows.InquirySample, workflows.InquiryCommand{SampleID: smp.ID}); err != nil {
+		if derr := s.DB.DiscardSample(context.WithoutCancel(ctx), smp.ID); derr != nil {
+			slog.Error("discard refused sample", "sample_id", smp.ID, "err", derr)
+		}
+		return nil, err
+	}
+	return smp, nil
+}
+
+// Cancel closes the customer's open inquiry.
+func (s *Inquiries) Cancel(ctx context.Context, p models.Principal, id string) (*models.Inquiry, error) {
+	return s.update(ctx, p, id, workflows.InquiryCancel, workflows.InquiryCommand{})
+}
+
+// DownloadSample returns a sample inside a zip encrypted with the password
+// "infected": samples are never served raw.
+func (s *Inquiries) DownloadSample(ctx context.Context, p models.Principal, id string) (string, []byte, error) {
+	smp, data, err := s.DB.SampleData(ctx, p.Scope(), id)
+	if err != nil {
+		return "", nil, err
+	}
+	var buf bytes.Buffer
+	if err := zipcrypto.WriteFile(&buf, smp.Filename, data, SamplePassword, smp.CreatedAt); err != nil {
+		return "", nil, err
+	}
+	if err := s.DB.AppendAudit(ctx, p, smp.OrgID, "inquiry", smp.InquiryID, "sample_downloaded", map[string]string{"sample_id": smp.ID, "sha256": smp.SHA256}); err != nil {
+		return "", nil, err
+	}
+	return smp.ID + ".zip", buf.Bytes(), nil
+}
+
+func (s *Inquiries) update(ctx context.Context, p models.Principal, id, name string, cmd workflows.InquiryCommand) (*models.Inquiry, error) {
+	q, err := s.DB.Inquiry(ctx, p.Scope(), id)
+	if err != nil {
+		return nil, err
+	}
+	if !q.Status.Open() {
+		return nil, models.Errorf(models.EINVALIDSTATE, "the inquiry is %s", q.Status)
+	}
+	cmd.Actor = workflows.Actor{UserID: p.UserID, Role: p.Role}
+	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.InquiryWorkflowID(id), UpdateName: name, Args: []any{cmd},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return nil, temporalErr(err)
+	}
+	var st workflows.InquiryState
+	if err := h.Get(ctx, &st); err != nil {
+		return nil, temporalErr(err)
+	}
+	return s.DB.Inquiry(ctx, "", id)
+}
