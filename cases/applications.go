@@ -94,18 +94,9 @@ func (s *Applications) decide(ctx context.Context, p models.Principal, id, updat
 			workflows.ApplicationApprove: "approved", workflows.ApplicationReject: "rejected", workflows.ApplicationWithdraw: "withdrawn"}[update])
 	}
 	r.Actor = workflows.Actor{UserID: p.UserID, Role: p.Role}
-	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   workflows.ApplicationWorkflowID(id),
-		UpdateName:   update,
-		Args:         []any{r},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err != nil {
-		return nil, temporalErr(err)
-	}
 	var st workflows.ApplicationStatus
-	if err := h.Get(ctx, &st); err != nil {
-		return nil, temporalErr(err)
+	if err := runUpdate(ctx, s.Temporal, workflows.ApplicationWorkflowID(id), update, r, &st); err != nil {
+		return nil, err
 	}
 	return s.DB.Application(ctx, "", id)
 }

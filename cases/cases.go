@@ -9,10 +9,25 @@ import (
 	"strings"
 
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/huntdesk/huntdesk/models"
 )
+
+// runUpdate sends a workflow an Update and waits until its handler has
+// committed, so the caller's next read shows the change. Refusals and
+// failures come back as domain errors.
+func runUpdate(ctx context.Context, c client.Client, workflowID, name string, arg, result any) error {
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: name, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return temporalErr(err)
+	}
+	return temporalErr(h.Get(ctx, result))
+}
 
 // temporalErr turns what the Temporal client returns into a domain error: an
 // update's refusal keeps its code (e.g. invalid_state), a finished workflow

@@ -134,14 +134,25 @@ func checkText(v *models.Validation, field, s string) {
 // text again if the workflow refuses: histories never carry long texts, and
 // a refused command leaves nothing behind.
 func (s *Inquiries) withDraft(ctx context.Context, p models.Principal, id, kind string, category models.ReportCategory, body, update string) (*models.Inquiry, error) {
-	if _, err := s.DB.Inquiry(ctx, p.Scope(), id); err != nil {
+	q, err := s.DB.Inquiry(ctx, p.Scope(), id)
+	if err != nil {
 		return nil, err
+	}
+	// Refuse the plainly out-of-state before writing anything; the
+	// workflow's validator stays the authority when two requests race.
+	switch {
+	case !q.Status.Open():
+		return nil, models.Errorf(models.EINVALIDSTATE, "the inquiry is %s", q.Status)
+	case kind == "response" && q.Status != models.InquiryAwaitingCustomer:
+		return nil, models.Errorf(models.EINVALIDSTATE, "no answer is awaited: the inquiry is %s", q.Status)
+	case kind == "report" && q.Status == models.InquiryAwaitingCustomer:
+		return nil, models.Errorf(models.EINVALIDSTATE, "the inquiry is waiting on the customer's answer")
 	}
 	msgID, err := s.DB.DraftMessage(ctx, p, id, kind, category, body)
 	if err != nil {
 		return nil, err
 	}
-	q, err := s.update(ctx, p, id, update, workflows.InquiryCommand{Category: category, MessageID: msgID})
+	q, err = s.update(ctx, p, id, update, workflows.InquiryCommand{Category: category, MessageID: msgID})
 	if err != nil {
 		if derr := s.DB.DiscardDraft(context.WithoutCancel(ctx), msgID); derr != nil {
 			slog.Error("discard refused draft", "message_id", msgID, "err", derr)
@@ -207,16 +218,9 @@ func (s *Inquiries) update(ctx context.Context, p models.Principal, id, name str
 		return nil, models.Errorf(models.EINVALIDSTATE, "the inquiry is %s", q.Status)
 	}
 	cmd.Actor = workflows.Actor{UserID: p.UserID, Role: p.Role}
-	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.InquiryWorkflowID(id), UpdateName: name, Args: []any{cmd},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err != nil {
-		return nil, temporalErr(err)
-	}
 	var st workflows.InquiryState
-	if err := h.Get(ctx, &st); err != nil {
-		return nil, temporalErr(err)
+	if err := runUpdate(ctx, s.Temporal, workflows.InquiryWorkflowID(id), name, cmd, &st); err != nil {
+		return nil, err
 	}
 	return s.DB.Inquiry(ctx, "", id)
 }
