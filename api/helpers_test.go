@@ -27,7 +27,7 @@ import (
 // trial; B: devices, full), the provider org, a user of every role and a
 // token for each.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	db     *store.DB
 	srv    *api.Server
 	orgA   *models.Org
@@ -37,7 +37,7 @@ type fixture struct {
 	tokens map[string]string
 }
 
-func newFixture(t *testing.T, cfg api.Config) *fixture {
+func newFixture(t testing.TB, cfg api.Config) *fixture {
 	t.Helper()
 	db := storetest.Open(t)
 	f := &fixture{t: t, db: db, users: map[string]*models.User{}, tokens: map[string]string{}}
@@ -231,7 +231,7 @@ func loadSpec() (*openapi3.T, routers.Router, error) {
 // checkOpenAPI fails the test when a response of a documented route does not
 // match its documented status and schema: the document is kept true by every
 // test that calls the API.
-func checkOpenAPI(t *testing.T, req *http.Request, body []byte, res response) {
+func checkOpenAPI(t testing.TB, req *http.Request, body []byte, res response) {
 	t.Helper()
 	_, rt, err := loadSpec()
 	if err != nil {
