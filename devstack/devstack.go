@@ -137,6 +137,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
 	s.closers = append(s.closers, s.worker.Stop)
+	hkCtx, stopHK := context.WithCancel(context.Background())
+	go worker.Housekeeping(hkCtx, s.DB, time.Hour)
+	s.closers = append(s.closers, stopHK)
 
 	inq := cfg.Inquiries
 	inq.DB, inq.Temporal = s.DB, s.Client

@@ -173,8 +173,16 @@ func EligibilityApplicationWorkflow(ctx workflow.Context, in ApplicationParams) 
 		}
 	}
 
+	// email sends one email; retries are unlimited, so an error is either a
+	// cancellation (returned) or a permanent failure, logged rather than
+	// allowed to stop the case.
 	email := func(ctx workflow.Context, event, audience string) error {
-		return workflow.ExecuteActivity(ctx, SendApplicationEmailActivity, ApplicationEmail{ApplicationID: in.ApplicationID, Event: event, Audience: audience}).Get(ctx, nil)
+		err := workflow.ExecuteActivity(ctx, SendApplicationEmailActivity, ApplicationEmail{ApplicationID: in.ApplicationID, Event: event, Audience: audience}).Get(ctx, nil)
+		if err != nil && !temporal.IsCanceledError(err) {
+			workflow.GetLogger(ctx).Error("application email failed permanently", "event", event, "error", err)
+			return nil
+		}
+		return err
 	}
 
 	// The review clock runs beside the wait for a decision and stops with it.

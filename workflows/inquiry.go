@@ -142,10 +142,16 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 		s.Warned, s.Breached, s.PausedAt, s.Reminded = false, false, time.Time{}, 0
 	}
 	// commit writes next to the read model and, once it is there, adopts it.
+	// An update's commit gives up after a few tries (a person is waiting and
+	// may retry); a timer's commit (durable) retries until the database is back.
 	commit := func(ctx workflow.Context, next InquiryState, ch InquiryChange) error {
 		ch.InquiryID, ch.At = in.InquiryID, workflow.Now(ctx)
 		ch.Status, ch.Assignee, ch.DueAt, ch.Breached = next.Status, next.Assignee, next.DueAt, next.Breached
-		actx := workflow.WithActivityOptions(ctx, commitOptions)
+		opts := commitOptions
+		if ch.Actor == system {
+			opts = mailOptions
+		}
+		actx := workflow.WithActivityOptions(ctx, opts)
 		if err := workflow.ExecuteActivity(actx, ApplyInquiryChangeActivity, ch).Get(ctx, nil); err != nil {
 			return err
 		}
@@ -366,7 +372,12 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 		for len(st.Pending) > 0 {
 			e := st.Pending[0]
 			if err := workflow.ExecuteActivity(ctx, SendInquiryEmailActivity, e).Get(ctx, nil); err != nil {
-				return st, err
+				if temporal.IsCanceledError(err) {
+					return st, err
+				}
+				// Only a permanent failure gets here (retries are unlimited):
+				// one bad email must not stop the case.
+				workflow.GetLogger(ctx).Error("inquiry email failed permanently", "event", e.Event, "error", err)
 			}
 			st.Pending = st.Pending[1:]
 		}

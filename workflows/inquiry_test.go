@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
@@ -309,4 +310,23 @@ func TestInquiryResumesFromCarriedState(t *testing.T) {
 		t.Fatalf("final %+v", st)
 	}
 	equal(t, "emails (no second acknowledgement)", f.emails, []string{"report/msg_2/contact"})
+}
+
+func TestInquiryPermanentEmailFailureDoesNotStopTheCase(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(quiet)
+	env := s.NewTestWorkflowEnvironment()
+	env.SetStartTime(start)
+	f := &fakeInquiryActivities{}
+	env.RegisterWorkflowWithOptions(workflows.ExpertInquiryWorkflow, workflow.RegisterOptions{Name: workflows.InquiryWorkflow})
+	env.RegisterActivityWithOptions(f.ApplyInquiryChange, activity.RegisterOptions{Name: workflows.ApplyInquiryChangeActivity})
+	env.RegisterActivityWithOptions(func(ctx context.Context, e workflows.InquiryEmail) error {
+		return temporal.NewNonRetryableApplicationError("contact address refused", models.EINVALID, nil)
+	}, activity.RegisterOptions{Name: workflows.SendInquiryEmailActivity})
+	cmd(env, h, workflows.InquiryClaim, workflows.InquiryCommand{Actor: expert})
+	cmd(env, 2*h, workflows.InquiryReport, workflows.InquiryCommand{Actor: expert, Category: models.ReportConcluded, MessageID: "msg_1"})
+	env.ExecuteWorkflow(workflows.InquiryWorkflow, inquiryParams())
+	if st := inquiryResult(t, env); st.Status != models.InquiryConcluded {
+		t.Fatalf("final %+v", st)
+	}
 }

@@ -158,6 +158,7 @@ func workerCommand() *cli.Command {
 			}
 			defer tc.Close()
 			w := worker.New(tc, &activities.Activities{DB: db, Mail: mailer, PublicURL: c.String("public-url")})
+			go worker.Housekeeping(c.Context, db, time.Hour)
 			slog.Info("worker running", "temporal", c.String("temporal-address"), "namespace", c.String("temporal-namespace"))
 			return w.Run(workerInterrupt(c.Context))
 		},
@@ -195,7 +196,11 @@ func migrateCommand() *cli.Command {
 					if !m.AppliedAt.IsZero() {
 						applied = "applied " + m.AppliedAt.Format(time.RFC3339)
 					}
-					fmt.Printf("%5d  %-40s %s\n", m.Source.Version, filepath.Base(m.Source.Path), applied)
+					name := filepath.Base(m.Source.Path)
+					if m.Source.Path == "" {
+						name = "(Go: dialect-specific SQL)"
+					}
+					fmt.Printf("%5d  %-40s %s\n", m.Source.Version, name, applied)
 				}
 				return nil
 			},
