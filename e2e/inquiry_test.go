@@ -20,7 +20,7 @@ import (
 // fastInquiries runs Process B's clocks in seconds.
 func fastInquiries(sla time.Duration) func(*devstack.Config) {
 	return func(c *devstack.Config) {
-		c.Inquiries = cases.Inquiries{SLA: sla, Reminders: []time.Duration{time.Second, 2 * time.Second}, CustomerTimeout: 3 * time.Second}
+		c.Inquiries = cases.Inquiries{SLA: sla, Reminders: []time.Duration{sla / 3, 2 * sla / 3}, CustomerTimeout: sla}
 	}
 }
 
@@ -64,7 +64,7 @@ func TestInquiryLifecycle(t *testing.T) {
 	if os.Getenv("DATABASE_URL") != "" {
 		dbURL = storetest.DSN(t)
 	}
-	st := stack(t, t.TempDir(), dbURL, time.Hour, fastInquiries(20*time.Second))
+	st := stack(t, t.TempDir(), dbURL, time.Hour, fastInquiries(10*time.Minute)) // no clock event may interleave with the asserted timeline
 	defer st.Close()
 	c := client{t: t, base: st.URL}
 	tok := st.Tokens
