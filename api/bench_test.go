@@ -7,40 +7,33 @@ import (
 	"github.com/huntdesk/huntdesk/api"
 )
 
-// BenchmarkMe measures one authenticated read through the whole HTTP stack:
-// request id, token lookup, rate limit, handler, JSON, metrics.
-func BenchmarkMe(b *testing.B) {
-	f := newFixture(b, api.Config{RateLimit: -1})
-	tok := f.as("expert")
+// benchGet measures one authenticated GET through the whole HTTP stack:
+// request id, token lookup, role check, handler, JSON, metrics.
+func benchGet(b *testing.B, f *fixture, path, token string) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		req := httptest.NewRequest("GET", "/api/v1/me", nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
 		w := httptest.NewRecorder()
 		f.srv.ServeHTTP(w, req)
 		if w.Code != 200 {
-			b.Fatalf("status %d", w.Code)
+			b.Fatalf("GET %s: %d", path, w.Code)
 		}
 	}
 }
 
-// BenchmarkQueue measures the expert queue over 200 open inquiries.
+// BenchmarkMe is the cheapest authenticated read.
+func BenchmarkMe(b *testing.B) {
+	f := newFixture(b, api.Config{RateLimit: -1})
+	benchGet(b, f, "/api/v1/me", f.as("expert"))
+}
+
+// BenchmarkQueue is the expert queue's first page over 200 open inquiries.
 func BenchmarkQueue(b *testing.B) {
 	f := newFixture(b, api.Config{RateLimit: -1})
 	for i := 0; i < 200; i++ {
 		f.do(request{method: "POST", path: "/api/v1/inquiries", token: f.as("admin_b"), body: goodInquiry})
 	}
-	tok := f.as("expert")
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		req := httptest.NewRequest("GET", "/api/v1/queue?limit=50", nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		w := httptest.NewRecorder()
-		f.srv.ServeHTTP(w, req)
-		if w.Code != 200 {
-			b.Fatalf("status %d", w.Code)
-		}
-	}
+	benchGet(b, f, "/api/v1/queue?limit=50", f.as("expert"))
 }

@@ -57,15 +57,21 @@ func (f *fakeInquiryActivities) at(action string) time.Time {
 
 const h = time.Hour
 
-func newInquiryEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *fakeInquiryActivities) {
+// newInquiryEnv registers the workflow with recording activities; send, if
+// given, replaces the email activity.
+func newInquiryEnv(t *testing.T, send ...func(context.Context, workflows.InquiryEmail) error) (*testsuite.TestWorkflowEnvironment, *fakeInquiryActivities) {
 	var s testsuite.WorkflowTestSuite
 	s.SetLogger(quiet)
 	env := s.NewTestWorkflowEnvironment()
 	env.SetStartTime(start)
 	f := &fakeInquiryActivities{}
+	email := f.SendInquiryEmail
+	if len(send) > 0 {
+		email = send[0]
+	}
 	env.RegisterWorkflowWithOptions(workflows.ExpertInquiryWorkflow, workflow.RegisterOptions{Name: workflows.InquiryWorkflow})
 	env.RegisterActivityWithOptions(f.ApplyInquiryChange, activity.RegisterOptions{Name: workflows.ApplyInquiryChangeActivity})
-	env.RegisterActivityWithOptions(f.SendInquiryEmail, activity.RegisterOptions{Name: workflows.SendInquiryEmailActivity})
+	env.RegisterActivityWithOptions(email, activity.RegisterOptions{Name: workflows.SendInquiryEmailActivity})
 	return env, f
 }
 
@@ -313,16 +319,9 @@ func TestInquiryResumesFromCarriedState(t *testing.T) {
 }
 
 func TestInquiryPermanentEmailFailureDoesNotStopTheCase(t *testing.T) {
-	var s testsuite.WorkflowTestSuite
-	s.SetLogger(quiet)
-	env := s.NewTestWorkflowEnvironment()
-	env.SetStartTime(start)
-	f := &fakeInquiryActivities{}
-	env.RegisterWorkflowWithOptions(workflows.ExpertInquiryWorkflow, workflow.RegisterOptions{Name: workflows.InquiryWorkflow})
-	env.RegisterActivityWithOptions(f.ApplyInquiryChange, activity.RegisterOptions{Name: workflows.ApplyInquiryChangeActivity})
-	env.RegisterActivityWithOptions(func(ctx context.Context, e workflows.InquiryEmail) error {
+	env, _ := newInquiryEnv(t, func(ctx context.Context, e workflows.InquiryEmail) error {
 		return temporal.NewNonRetryableApplicationError("contact address refused", models.EINVALID, nil)
-	}, activity.RegisterOptions{Name: workflows.SendInquiryEmailActivity})
+	})
 	cmd(env, h, workflows.InquiryClaim, workflows.InquiryCommand{Actor: expert})
 	cmd(env, 2*h, workflows.InquiryReport, workflows.InquiryCommand{Actor: expert, Category: models.ReportConcluded, MessageID: "msg_1"})
 	env.ExecuteWorkflow(workflows.InquiryWorkflow, inquiryParams())
