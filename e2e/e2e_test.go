@@ -253,6 +253,15 @@ func TestDevStackEndToEnd(t *testing.T) {
 		t.Fatalf("audit of the withdrawn application: %+v", audit)
 	}
 
+	// An application left open across the restart.
+	r = c.call("POST", "/api/v1/applications", tok["admin@fabrikam.example"], map[string]any{"contact_name": "F", "contact_email": "again@fabrikam.example", "accept_privacy_statement": true})
+	var open struct{ ID string }
+	r.decode(t, &open)
+	if r.status != 201 {
+		t.Fatalf("apply before restart: %d %s", r.status, r.body)
+	}
+	c.waitMail("again@fabrikam.example", "received")
+
 	// Restart on the same data dir: data, tokens, mail and workflows survive.
 	mails := c.mailCount("secops@contoso.example")
 	wfID := "application/" + app.ID
@@ -272,6 +281,11 @@ func TestDevStackEndToEnd(t *testing.T) {
 	if _, err := st.Client.DescribeWorkflowExecution(context.Background(), wfID, ""); err != nil {
 		t.Fatalf("workflow %s after restart: %v", wfID, err)
 	}
+	// The running workflow picks up where it was: the decision lands and the welcome goes out.
+	if r := c.call("POST", "/api/v1/applications/"+open.ID+"/approve", tok["manager@huntdesk.example"], nil); r.status != 200 {
+		t.Fatalf("approve after restart: %d %s", r.status, r.body)
+	}
+	c.waitMail("again@fabrikam.example", "welcome")
 }
 
 // TestReviewSLAEscalates runs Process A's review clock in seconds: nobody
