@@ -105,9 +105,6 @@ type Option func(*Mailer)
 // WithSender replaces the SMTP transport (tests, tools).
 func WithSender(s Sender) Option { return func(m *Mailer) { m.send = s } }
 
-// WithClock replaces the clock used for outbox timestamps.
-func WithClock(now func() time.Time) Option { return func(m *Mailer) { m.now = now } }
-
 // Mailer sends emails once per (entity, event).
 type Mailer struct {
 	cfg    Config

@@ -81,11 +81,6 @@ func eventID(prefix string, at time.Time, key string) string {
 	return fmt.Sprintf("%s_%012x%s", prefix, at.UnixMilli(), hex.EncodeToString(h[:])[:20])
 }
 
-// RecordEvent appends e once, however often it is called.
-func (db *DB) RecordEvent(ctx context.Context, e AuditEvent) error {
-	return db.tx(ctx, func(tx *gorm.DB) error { return db.recordEvent(tx, e) })
-}
-
 func (db *DB) recordEvent(tx *gorm.DB, e AuditEvent) error {
 	raw := json.RawMessage(`{}`)
 	if e.Data != nil {

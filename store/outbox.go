@@ -80,7 +80,7 @@ type OutboxEntry struct {
 	SentAt                                      *time.Time
 }
 
-// OutboxEntries lists outbox rows for an entity ("" for all), oldest first.
+// Entries lists outbox rows for an entity ("" for all), oldest first.
 func (o *Outbox) Entries(ctx context.Context, entity string) ([]OutboxEntry, error) {
 	var rows []outboxRow
 	q := o.db.gorm.WithContext(ctx).Order("created_at, message_id")
