@@ -10,9 +10,9 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/huntdesk/huntdesk/mail"
+	"github.com/huntdesk/huntdesk/internal/mail"
+	"github.com/huntdesk/huntdesk/internal/store"
 	"github.com/huntdesk/huntdesk/models"
-	"github.com/huntdesk/huntdesk/store"
 )
 
 // Mailer sends one email per (entity, event); *mail.Mailer is the real one.

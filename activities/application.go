@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/huntdesk/huntdesk/mail"
+	"github.com/huntdesk/huntdesk/internal/mail"
 	"github.com/huntdesk/huntdesk/models"
 	"github.com/huntdesk/huntdesk/workflows"
 )

@@ -13,10 +13,10 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/huntdesk/huntdesk/activities"
-	"github.com/huntdesk/huntdesk/mail"
+	"github.com/huntdesk/huntdesk/internal/mail"
+	"github.com/huntdesk/huntdesk/internal/store"
+	"github.com/huntdesk/huntdesk/internal/store/storetest"
 	"github.com/huntdesk/huntdesk/models"
-	"github.com/huntdesk/huntdesk/store"
-	"github.com/huntdesk/huntdesk/store/storetest"
 	"github.com/huntdesk/huntdesk/worker"
 	"github.com/huntdesk/huntdesk/workflows"
 )

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/huntdesk/huntdesk/mail"
+	"github.com/huntdesk/huntdesk/internal/mail"
+	"github.com/huntdesk/huntdesk/internal/store"
 	"github.com/huntdesk/huntdesk/models"
-	"github.com/huntdesk/huntdesk/store"
 	"github.com/huntdesk/huntdesk/workflows"
 )
 

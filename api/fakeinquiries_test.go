@@ -4,9 +4,9 @@ import (
 	"context"
 	"time"
 
-	"github.com/huntdesk/huntdesk/cases"
+	"github.com/huntdesk/huntdesk/internal/cases"
+	"github.com/huntdesk/huntdesk/internal/store"
 	"github.com/huntdesk/huntdesk/models"
-	"github.com/huntdesk/huntdesk/store"
 )
 
 // storeInquiries is Process B without Temporal, for the HTTP-layer tests: it

@@ -18,9 +18,9 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/huntdesk/huntdesk/api"
+	"github.com/huntdesk/huntdesk/internal/store"
+	"github.com/huntdesk/huntdesk/internal/store/storetest"
 	"github.com/huntdesk/huntdesk/models"
-	"github.com/huntdesk/huntdesk/store"
-	"github.com/huntdesk/huntdesk/store/storetest"
 )
 
 // fixture is an API over a fresh database with two customer orgs (A: devices,

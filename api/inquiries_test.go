@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/huntdesk/huntdesk/api"
+	"github.com/huntdesk/huntdesk/internal/zipcrypto"
 	"github.com/huntdesk/huntdesk/models"
-	"github.com/huntdesk/huntdesk/zipcrypto"
 )
 
 var goodInquiry = map[string]any{"topic_url": "https://security.microsoft.com/machines/m1", "context": "Is this device compromised? Odd rundll32 activity.", "contact_email": "soc@alpha.example"}

@@ -15,8 +15,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"golang.org/x/time/rate"
 
+	"github.com/huntdesk/huntdesk/internal/store"
 	"github.com/huntdesk/huntdesk/models"
-	"github.com/huntdesk/huntdesk/store"
 )
 
 // Config tunes the API; zero values take the defaults.

@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/huntdesk/huntdesk/devstack"
-	"github.com/huntdesk/huntdesk/store/storetest"
+	devstack "github.com/huntdesk/huntdesk/internal/dev/stack"
+	"github.com/huntdesk/huntdesk/internal/store/storetest"
 )
 
 // stack starts a dev stack on free ports over dataDir.

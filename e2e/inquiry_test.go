@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/huntdesk/huntdesk/cases"
-	"github.com/huntdesk/huntdesk/devstack"
-	"github.com/huntdesk/huntdesk/store/storetest"
-	"github.com/huntdesk/huntdesk/zipcrypto"
+	"github.com/huntdesk/huntdesk/internal/cases"
+	devstack "github.com/huntdesk/huntdesk/internal/dev/stack"
+	"github.com/huntdesk/huntdesk/internal/store/storetest"
+	"github.com/huntdesk/huntdesk/internal/zipcrypto"
 )
 
 // fastInquiries runs Process B's clocks in seconds.

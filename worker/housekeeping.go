@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/huntdesk/huntdesk/store"
+	"github.com/huntdesk/huntdesk/internal/store"
 )
 
 // IdempotencyKeyTTL is how long a create's Idempotency-Key is remembered: far

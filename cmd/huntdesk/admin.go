@@ -9,8 +9,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/huntdesk/huntdesk/internal/store"
 	"github.com/huntdesk/huntdesk/models"
-	"github.com/huntdesk/huntdesk/store"
 )
 
 // The admin commands act as the system principal and are audited as such.

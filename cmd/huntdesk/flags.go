@@ -8,8 +8,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/huntdesk/huntdesk/api"
-	"github.com/huntdesk/huntdesk/cases"
-	"github.com/huntdesk/huntdesk/mail"
+	"github.com/huntdesk/huntdesk/internal/cases"
+	"github.com/huntdesk/huntdesk/internal/mail"
 )
 
 // Flags shared by several commands. Defaults let the admin commands work on

@@ -17,10 +17,10 @@ import (
 
 	"github.com/huntdesk/huntdesk/activities"
 	"github.com/huntdesk/huntdesk/api"
-	"github.com/huntdesk/huntdesk/cases"
-	"github.com/huntdesk/huntdesk/devstack"
-	"github.com/huntdesk/huntdesk/mail"
-	"github.com/huntdesk/huntdesk/store"
+	"github.com/huntdesk/huntdesk/internal/cases"
+	devstack "github.com/huntdesk/huntdesk/internal/dev/stack"
+	"github.com/huntdesk/huntdesk/internal/mail"
+	"github.com/huntdesk/huntdesk/internal/store"
 	"github.com/huntdesk/huntdesk/worker"
 )
 

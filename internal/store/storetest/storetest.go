@@ -15,7 +15,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for creating and dropping test schemas
 
-	"github.com/huntdesk/huntdesk/store"
+	"github.com/huntdesk/huntdesk/internal/store"
 )
 
 // Open returns a migrated database that lives as long as the test.

@@ -12,10 +12,10 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/huntdesk/huntdesk/internal/store"
+	"github.com/huntdesk/huntdesk/internal/zipcrypto"
 	"github.com/huntdesk/huntdesk/models"
-	"github.com/huntdesk/huntdesk/store"
 	"github.com/huntdesk/huntdesk/workflows"
-	"github.com/huntdesk/huntdesk/zipcrypto"
 )
 
 // SamplePassword is the industry's convention for zipped malware samples.

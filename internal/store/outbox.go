@@ -7,7 +7,7 @@ import (
 
 	"gorm.io/gorm/clause"
 
-	"github.com/huntdesk/huntdesk/mail"
+	"github.com/huntdesk/huntdesk/internal/mail"
 )
 
 // outboxRow is one email as recorded before sending; see mail.Outbox.

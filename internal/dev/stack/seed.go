@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/huntdesk/huntdesk/internal/store"
 	"github.com/huntdesk/huntdesk/models"
-	"github.com/huntdesk/huntdesk/store"
 )
 
 type demoOrg struct {

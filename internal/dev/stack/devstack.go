@@ -23,11 +23,11 @@ import (
 
 	"github.com/huntdesk/huntdesk/activities"
 	"github.com/huntdesk/huntdesk/api"
-	"github.com/huntdesk/huntdesk/cases"
-	"github.com/huntdesk/huntdesk/devmail"
-	"github.com/huntdesk/huntdesk/devtemporal"
-	"github.com/huntdesk/huntdesk/mail"
-	"github.com/huntdesk/huntdesk/store"
+	"github.com/huntdesk/huntdesk/internal/cases"
+	devmail "github.com/huntdesk/huntdesk/internal/dev/mail"
+	devtemporal "github.com/huntdesk/huntdesk/internal/dev/temporal"
+	"github.com/huntdesk/huntdesk/internal/mail"
+	"github.com/huntdesk/huntdesk/internal/store"
 	"github.com/huntdesk/huntdesk/worker"
 )
 

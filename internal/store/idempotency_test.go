@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/huntdesk/huntdesk/internal/store/storetest"
 	"github.com/huntdesk/huntdesk/models"
-	"github.com/huntdesk/huntdesk/store/storetest"
 )
 
 func TestIdempotencyKeys(t *testing.T) {

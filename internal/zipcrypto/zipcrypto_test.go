@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/huntdesk/huntdesk/zipcrypto"
+	"github.com/huntdesk/huntdesk/internal/zipcrypto"
 )
 
 func TestRoundTrip(t *testing.T) {
