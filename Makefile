@@ -7,7 +7,7 @@ GO      ?= go
 PKGS    ?= ./...
 TIMEOUT ?= 20m
 
-.PHONY: run build test test-postgres vet bench record-histories docker clean
+.PHONY: run build test test-postgres vet bench fuzz record-histories docker clean
 
 run:
 	$(GO) run ./cmd/huntdesk dev
@@ -17,12 +17,17 @@ build:
 
 test:
 	$(GO) test -count=1 -timeout $(TIMEOUT) $(PKGS)
+	$(GO) test -run '^$$' -fuzz FuzzFilter -fuzztime 10s ./internal/odata/
 
 test-postgres:
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable} $(GO) test -count=1 -timeout $(TIMEOUT) $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)
+
+# Explore the OData filter parser for longer than make test's 10 s.
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzFilter -fuzztime 5m ./internal/odata/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
