@@ -34,6 +34,7 @@ type Deps struct {
 	Temporal client.Client // nil: readiness skips Temporal (tests of DB-only routes)
 	Apps     Applications  // Process A
 	Inq      Inquiries     // Process B
+	Alerts   Alerts        // Process C
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // nil: a fresh one
 	// Extra registers routes outside /api/v1, e.g. the dev mail sink.
@@ -92,7 +93,8 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/api/v1/audit", roles: managers, handle: s.listAudit},
 	}
 	rs = append(rs, s.applicationRoutes()...)
-	return append(rs, s.inquiryRoutes()...)
+	rs = append(rs, s.inquiryRoutes()...)
+	return append(rs, s.alertRoutes()...)
 }
 
 // RouteInfo describes one route: tests walk every route with every role.

@@ -23,6 +23,12 @@ func Register(r worker.Registry, a *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.ExpertInquiryWorkflow, workflow.RegisterOptions{Name: workflows.InquiryWorkflow})
 	r.RegisterActivityWithOptions(a.ApplyInquiryChange, activity.RegisterOptions{Name: workflows.ApplyInquiryChangeActivity})
 	r.RegisterActivityWithOptions(a.SendInquiryEmail, activity.RegisterOptions{Name: workflows.SendInquiryEmailActivity})
+
+	r.RegisterWorkflowWithOptions(workflows.AlertNotificationWorkflow, workflow.RegisterOptions{Name: workflows.AlertWorkflow})
+	r.RegisterWorkflowWithOptions(workflows.NotificationRuleTestWorkflow, workflow.RegisterOptions{Name: workflows.RuleTestWorkflow})
+	r.RegisterActivityWithOptions(a.AlertRecipients, activity.RegisterOptions{Name: workflows.AlertRecipientsActivity})
+	r.RegisterActivityWithOptions(a.SendAlertEmail, activity.RegisterOptions{Name: workflows.SendAlertEmailActivity})
+	r.RegisterActivityWithOptions(a.SendRuleTestEmail, activity.RegisterOptions{Name: workflows.SendRuleTestEmailActivity})
 }
 
 // New returns a worker on the huntdesk task queue with everything registered.

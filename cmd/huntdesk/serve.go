@@ -117,7 +117,8 @@ func apiCommand() *cli.Command {
 			}
 			inq.DB, inq.Temporal = db, tc
 			srv := api.New(apiConfig(c), api.Deps{DB: db, Temporal: tc, Logger: slog.Default(),
-				Apps: &cases.Applications{DB: db, Temporal: tc, ReviewSLA: c.Duration("review-sla")}, Inq: &inq})
+				Apps: &cases.Applications{DB: db, Temporal: tc, ReviewSLA: c.Duration("review-sla")}, Inq: &inq,
+				Alerts: &cases.Alerts{DB: db, Temporal: tc}})
 			hs := &http.Server{Addr: c.String("http-addr"), Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 			errc := make(chan error, 1)
 			go func() { errc <- hs.ListenAndServe() }()

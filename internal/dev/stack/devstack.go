@@ -148,6 +148,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		Temporal: s.Client,
 		Apps:     &cases.Applications{DB: s.DB, Temporal: s.Client, ReviewSLA: cfg.ReviewSLA},
 		Inq:      &inq,
+		Alerts:   &cases.Alerts{DB: s.DB, Temporal: s.Client},
 		Logger:   log,
 		Extra:    s.Mail.Register,
 	})

@@ -1,0 +1,133 @@
+package store
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/huntdesk/huntdesk/internal/odata"
+	"github.com/huntdesk/huntdesk/models"
+)
+
+// listQuery is one page of an OData-filtered list: the filter, the order
+// (terms, then the id as a tiebreak) and either an opaque keyset cursor or
+// $skip.
+type listQuery struct {
+	odata.Query
+	Cursor string
+	idCol  string                                     // e.g. "alerts.id"
+	value  func(item any, f *odata.Field) (any, bool) // an item's value of a sortable field
+}
+
+// odataCursor is the position after a page's last item: the values of the
+// order terms and the id. Clients see it base64-encoded and opaque.
+type odataCursor struct {
+	Vals []string `json:"v"`
+	ID   string   `json:"i"`
+}
+
+func badCursor() error {
+	return &models.Error{Code: models.EINVALID, Message: "request is invalid", Fields: map[string]string{"cursor": "is not a cursor this server issued for this order"}}
+}
+
+// apply adds the filter, the keyset position, the order and the limit to q.
+func (lq listQuery) apply(q *gorm.DB) (*gorm.DB, error) {
+	if lq.Filter != nil {
+		where, args := odata.SQL(lq.Filter)
+		q = q.Where(where, args...)
+	}
+	if lq.Cursor != "" {
+		if lq.Skip > 0 {
+			return nil, &models.Error{Code: models.EINVALID, Message: "request is invalid", Fields: map[string]string{"$skip": "cannot be combined with cursor"}}
+		}
+		var c odataCursor
+		b, err := base64.RawURLEncoding.DecodeString(lq.Cursor)
+		if err == nil {
+			err = json.Unmarshal(b, &c)
+		}
+		if err != nil || c.ID == "" || len(c.Vals) != len(lq.OrderBy) {
+			return nil, badCursor()
+		}
+		vals := make([]any, len(c.Vals))
+		for i, o := range lq.OrderBy {
+			if vals[i], err = parseKey(o.Field, c.Vals[i]); err != nil {
+				return nil, badCursor()
+			}
+		}
+		// (t1, …, tn, id) after (v1, …, vn, id0) in the order's directions.
+		var or []string
+		var args []any
+		for k := 0; k <= len(lq.OrderBy); k++ {
+			var and []string
+			for j := 0; j < k; j++ {
+				and = append(and, orderExpr(lq.OrderBy[j])+" = ?")
+				args = append(args, vals[j])
+			}
+			if k < len(lq.OrderBy) {
+				op := ">"
+				if lq.OrderBy[k].Desc {
+					op = "<"
+				}
+				and = append(and, orderExpr(lq.OrderBy[k])+" "+op+" ?")
+				args = append(args, vals[k])
+			} else {
+				and = append(and, lq.idCol+" < ?")
+				args = append(args, c.ID)
+			}
+			or = append(or, "("+strings.Join(and, " AND ")+")")
+		}
+		q = q.Where("("+strings.Join(or, " OR ")+")", args...)
+	}
+	for _, o := range lq.OrderBy {
+		q = q.Order(o.SQL())
+	}
+	q = q.Order(lq.idCol + " DESC")
+	if lq.Skip > 0 {
+		q = q.Offset(lq.Skip)
+	}
+	return q.Limit(lq.Top + 1), nil
+}
+
+// next is the cursor after item, the last of a full page.
+func (lq listQuery) next(item any, id string) string {
+	c := odataCursor{ID: id, Vals: []string{}}
+	for _, o := range lq.OrderBy {
+		v, _ := lq.value(item, o.Field)
+		switch v := v.(type) {
+		case time.Time:
+			c.Vals = append(c.Vals, v.UTC().Format(time.RFC3339Nano))
+		case int:
+			c.Vals = append(c.Vals, strconv.Itoa(v))
+		default:
+			c.Vals = append(c.Vals, "")
+		}
+	}
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func orderExpr(o odata.Order) string {
+	s := o.SQL()
+	return s[:strings.LastIndexByte(s, ' ')]
+}
+
+func parseKey(f *odata.Field, s string) (any, error) {
+	if f.Type == odata.DateTime {
+		return time.Parse(time.RFC3339Nano, s)
+	}
+	return strconv.ParseInt(s, 10, 64)
+}
+
+// withDefaultOrder orders by created_at, newest first, when the client
+// named no order.
+func withDefaultOrder(q odata.Query, s *odata.Schema) odata.Query {
+	if len(q.OrderBy) == 0 {
+		f, _ := s.Lookup("created_at")
+		q.OrderBy = []odata.Order{{Field: f, Desc: true}}
+	}
+	return q
+}
