@@ -22,7 +22,7 @@ func statusOf(code string) int {
 		return http.StatusForbidden
 	case models.ENOTFOUND:
 		return http.StatusNotFound
-	case models.ECONFLICT, models.EINVALIDSTATE:
+	case models.ECONFLICT, models.EINVALIDSTATE, models.EFEATURE:
 		return http.StatusConflict
 	case models.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge

@@ -18,6 +18,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/huntdesk/huntdesk/api"
+	"github.com/huntdesk/huntdesk/internal/cases"
 	"github.com/huntdesk/huntdesk/internal/store"
 	"github.com/huntdesk/huntdesk/internal/store/storetest"
 	"github.com/huntdesk/huntdesk/models"
@@ -70,7 +71,7 @@ func newFixture(t testing.TB, cfg api.Config) *fixture {
 	mkUser(string(models.RoleExpert), f.prov, models.RoleExpert)
 	mkUser(string(models.RoleManager), f.prov, models.RoleManager)
 	mkUser("admin_b", f.orgB, models.RoleCustomerAdmin)
-	f.srv = api.New(cfg, api.Deps{DB: db, Apps: &storeApps{db: db}, Inq: newStoreInquiries(db)})
+	f.srv = api.New(cfg, api.Deps{DB: db, Apps: &storeApps{db: db}, Inq: newStoreInquiries(db), Alerts: &cases.Alerts{DB: db}})
 	return f
 }
 

@@ -28,6 +28,7 @@ const (
 	EINTERNAL       = "internal"               // 500
 	ESUBSCRIPTION   = "subscription_required"  // 403
 	ETRIALEXHAUSTED = "trial_exhausted"        // 403
+	EFEATURE        = "feature_not_enabled"    // 409: the org has not enabled the feature this needs
 )
 
 // Error is a domain error: a machine-readable code, a message for humans and,

@@ -117,7 +117,7 @@ func (db *DB) RaiseAlert(ctx context.Context, actor models.Principal, in NewAler
 			return notFound(err, "org")
 		}
 		if o.EANState != models.FeatureApproved || !o.EANEnabled {
-			return models.Errorf("feature_not_enabled", "%s has not enabled Endpoint attack notifications (state %s, enabled %t)", o.Name, o.EANState, o.EANEnabled)
+			return models.Errorf(models.EFEATURE, "%s has not enabled Endpoint attack notifications (state %s, enabled %t)", o.Name, o.EANState, o.EANEnabled)
 		}
 		now := db.Now()
 		a := alertRow{Alert: models.Alert{ID: newID("alr"), OrgID: o.ID, Title: in.Title, Description: in.Description,

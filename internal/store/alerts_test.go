@@ -65,7 +65,7 @@ func TestRaiseAlertNeedsTheFeatureApprovedAndEnabled(t *testing.T) {
 	}
 	in := store.NewAlert{AlertInput: models.AlertInput{OrgID: o.ID, Title: "x", Severity: models.SeverityHigh, Category: "c",
 		Devices: []models.AlertDevice{{ID: "d", Name: "n"}}}}
-	if _, err := db.RaiseAlert(ctx, expert, in, nil); models.ErrorCode(err) != "feature_not_enabled" {
+	if _, err := db.RaiseAlert(ctx, expert, in, nil); models.ErrorCode(err) != models.EFEATURE {
 		t.Fatalf("not enrolled: %v", err)
 	}
 	in.OrgID = "org_missing"
@@ -77,7 +77,7 @@ func TestRaiseAlertNeedsTheFeatureApprovedAndEnabled(t *testing.T) {
 		t.Fatal(err)
 	}
 	in.OrgID = c.ID
-	if _, err := db.RaiseAlert(ctx, expert, in, nil); models.ErrorCode(err) != "feature_not_enabled" {
+	if _, err := db.RaiseAlert(ctx, expert, in, nil); models.ErrorCode(err) != models.EFEATURE {
 		t.Fatalf("switched off: %v", err)
 	}
 	if l, _, err := db.Alerts(ctx, c.ID, store.AlertFilter{Query: odata.Query{Top: 10}}); err != nil || len(l.Items) != 0 || l.Items == nil {
