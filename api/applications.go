@@ -85,10 +85,7 @@ func (s *Server) approveApplication(c *gin.Context, p models.Principal) (int, an
 	if err != nil {
 		return 0, nil, err
 	}
-	var v models.Validation
-	v.Check(d.Reason == "", "reason", "is for rejections; use note")
-	v.Check(len(d.Note) <= 2000, "note", "must be at most 2000 characters")
-	if err := v.Err(); err != nil {
+	if err := d.Validate(models.ApplicationApproved); err != nil {
 		return 0, nil, err
 	}
 	app, err := s.Apps.Approve(c, p, c.Param("id"), d.Note)
@@ -100,11 +97,7 @@ func (s *Server) rejectApplication(c *gin.Context, p models.Principal) (int, any
 	if err := decode(c, &d); err != nil {
 		return 0, nil, err
 	}
-	var v models.Validation
-	v.Check(d.Reason != "", "reason", "is required: the customer is told why")
-	v.Check(len(d.Reason) <= 2000, "reason", "must be at most 2000 characters")
-	v.Check(d.Note == "", "note", "is for approvals; use reason")
-	if err := v.Err(); err != nil {
+	if err := d.Validate(models.ApplicationRejected); err != nil {
 		return 0, nil, err
 	}
 	app, err := s.Apps.Reject(c, p, c.Param("id"), d.Reason)

@@ -121,6 +121,9 @@ func (s *Server) updateUser(c *gin.Context, p models.Principal) (int, any, error
 	if err := decode(c, &in); err != nil {
 		return 0, nil, err
 	}
+	if err := in.Validate(); err != nil {
+		return 0, nil, err
+	}
 	u, err := s.DB.UpdateUser(c, p, c.Param("id"), in)
 	if err != nil {
 		return 0, nil, err
@@ -149,6 +152,9 @@ type createdToken struct {
 func (s *Server) createToken(c *gin.Context, p models.Principal) (int, any, error) {
 	var in models.TokenInput
 	if err := decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	if err := in.Validate(); err != nil {
 		return 0, nil, err
 	}
 	secret, t, err := s.DB.CreateToken(c, p, c.Param("id"), in)
