@@ -23,7 +23,7 @@ type Applications interface {
 }
 
 func (s *Server) applicationRoutes() []route {
-	return []route{
+	return checkedRoutes([]route{
 		{method: "POST", path: "/api/v1/applications", roles: admins, create: true, handle: s.submitApplication},
 		{method: "GET", path: "/api/v1/applications", roles: anyone, handle: s.listApplications},
 		{method: "GET", path: "/api/v1/applications/:id", roles: anyone, handle: s.getApplication},
@@ -32,7 +32,7 @@ func (s *Server) applicationRoutes() []route {
 		{method: "POST", path: "/api/v1/applications/:id/withdraw", roles: admins, handle: s.withdrawApplication},
 		{method: "GET", path: "/api/v1/settings/advanced-features", roles: anyone, handle: s.getAdvancedFeatures},
 		{method: "PATCH", path: "/api/v1/settings/advanced-features/endpoint-attack-notifications", roles: admins, handle: s.setEndpointAttackNotifications},
-	}
+	})
 }
 
 func (s *Server) submitApplication(c *gin.Context, p models.Principal) (int, any, error) {

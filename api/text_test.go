@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/huntdesk/huntdesk/api"
@@ -47,5 +49,37 @@ func TestNamesAreOneLineAndTextsHoldNoNUL(t *testing.T) {
 	orgs.json(t, &l)
 	if len(l.Items) != 3 {
 		t.Fatalf("refused orgs were created: %s", orgs.Body)
+	}
+}
+
+// TestNULInPathOrQueryNeverReachesTheDatabase: PostgreSQL refuses NUL in a
+// query's parameters with an error (a 500). An id holding one names nothing
+// (404, like a missing id); a query parameter holding one is a 400 naming it.
+func TestNULInPathOrQueryNeverReachesTheDatabase(t *testing.T) {
+	f := newFixture(t, api.Config{RateLimit: -1})
+	for _, r := range f.srv.Routes() {
+		role := string(r.Roles[0])
+		switch {
+		case strings.Contains(r.Path, ":id"):
+			path := strings.Replace(r.Path, ":id", "x%00y", 1)
+			var body any
+			if r.Method == "POST" || r.Method == "PATCH" {
+				body = "{}"
+			}
+			res := f.do(request{method: r.Method, path: path, token: f.as(role), body: body})
+			if res.Status != http.StatusNotFound {
+				t.Errorf("%s %s as %s: %d %s, want 404", r.Method, path, role, res.Status, res.Body)
+			} else if code, _ := res.errorOf(t); code != models.ENOTFOUND {
+				t.Errorf("%s %s as %s: %d %s, want 404", r.Method, path, role, res.Status, res.Body)
+			}
+		case r.Method == "GET" && r.Path != "/api/v1/me":
+			path := r.Path + "?org_id=%00&limit=10"
+			res := f.do(request{method: r.Method, path: path, token: f.as(role)})
+			if res.Status != http.StatusBadRequest {
+				t.Errorf("%s %s as %s: %d %s, want 400 naming org_id", r.Method, path, role, res.Status, res.Body)
+			} else if code, fields := res.errorOf(t); code != models.EINVALID || fields["org_id"] == "" {
+				t.Errorf("%s %s as %s: %d %s, want 400 naming org_id", r.Method, path, role, res.Status, res.Body)
+			}
+		}
 	}
 }
