@@ -99,12 +99,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 	// Fixtures: one of each kind per org.
 	token := func(userID string) string {
 		var tk struct{ ID string }
-		c.call("POST", "/api/v1/users/"+userID+"/tokens", manager, map[string]any{"name": "target"}).decode(t, &tk)
+		c.api("POST", "/api/v1/users/"+userID+"/tokens", manager, map[string]any{"name": "target"}).decode(t, &tk)
 		return tk.ID
 	}
 	apply := func(admin string) string {
 		var app struct{ ID string }
-		r := c.call("POST", "/api/v1/applications", admin, map[string]any{"contact_name": "C", "contact_email": "c@tenant.example", "accept_privacy_statement": true})
+		r := c.api("POST", "/api/v1/applications", admin, map[string]any{"contact_name": "C", "contact_email": "c@tenant.example", "accept_privacy_statement": true})
 		r.decode(t, &app)
 		if r.status != 201 {
 			t.Fatalf("apply: %d %s", r.status, r.body)
@@ -156,7 +156,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		case []byte:
 			return c.raw(method, path, token, uploadType, b)
 		default:
-			r := c.call(method, path, token, b)
+			r := c.api(method, path, token, b)
 			return hreply{reply: r}
 		}
 	}
@@ -230,7 +230,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		_, other := newUser(t, c, manager, providerID, "second.expert@huntdesk.example", "expert")
 		q := ask(t, c, fabrikam)
 		step(t, c, "POST", "/api/v1/inquiries/"+q.ID+"/claim", expert, nil, 200)
-		if r := c.call("POST", "/api/v1/inquiries/"+q.ID+"/reports", other, map[string]any{"category": "more_time_needed", "message": "Mine now."}); r.status != 403 {
+		if r := c.api("POST", "/api/v1/inquiries/"+q.ID+"/reports", other, map[string]any{"category": "more_time_needed", "message": "Mine now."}); r.status != 403 {
 			t.Fatalf("another expert's report: %d %s, want 403", r.status, r.body)
 		}
 		step(t, c, "POST", "/api/v1/inquiries/"+q.ID+"/reports", manager, map[string]any{"category": "more_time_needed", "message": "A manager may."}, 201)

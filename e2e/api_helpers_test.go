@@ -8,6 +8,8 @@ package e2e
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -16,11 +18,18 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 	"unicode"
 
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/huntdesk/huntdesk/api"
 	devstack "github.com/huntdesk/huntdesk/internal/dev/stack"
 	"github.com/huntdesk/huntdesk/internal/store/storetest"
 )
@@ -49,7 +58,8 @@ type hreply struct {
 	header http.Header
 }
 
-// raw sends body as is with the given content type (none when empty).
+// raw sends body as is with the given content type (none when empty), and
+// checks the answer against api/openapi.yaml.
 func (c client) raw(method, path, token, contentType string, body []byte, header ...string) hreply {
 	c.t.Helper()
 	var rd io.Reader
@@ -72,7 +82,65 @@ func (c client) raw(method, path, token, contentType string, body []byte, header
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return hreply{reply: reply{status: res.StatusCode, body: b}, header: res.Header}
+	r := hreply{reply: reply{status: res.StatusCode, body: b}, header: res.Header}
+	checkContract(c.t, req, r)
+	return r
+}
+
+// api is call (a JSON body, or none) with the answer checked against
+// api/openapi.yaml.
+func (c client) api(method, path, token string, body any, header ...string) reply {
+	c.t.Helper()
+	if body == nil {
+		return c.raw(method, path, token, "", nil, header...).reply
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return c.raw(method, path, token, "application/json", b, header...).reply
+}
+
+var (
+	contractOnce   sync.Once
+	contractRouter routers.Router
+	contractErr    error
+)
+
+// checkContract fails the test when the answer of a documented route does
+// not match its documented status and schema (as api/'s tests do).
+func checkContract(t *testing.T, req *http.Request, res hreply) {
+	t.Helper()
+	contractOnce.Do(func() {
+		doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
+		if err == nil {
+			err = doc.Validate(context.Background())
+		}
+		if err == nil {
+			contractRouter, err = gorillamux.NewRouter(doc)
+		}
+		contractErr = err
+	})
+	if contractErr != nil {
+		t.Fatalf("openapi.yaml: %v", contractErr)
+	}
+	if !strings.HasPrefix(req.URL.Path, "/api/v1/") {
+		return
+	}
+	r2 := req.Clone(context.Background())
+	r2.URL.Host, r2.URL.Scheme, r2.Host = "", "", ""
+	route, params, err := contractRouter.FindRoute(r2)
+	if err != nil {
+		t.Fatalf("%s %s answered %d but is not in openapi.yaml: %v", req.Method, req.URL.Path, res.status, err)
+	}
+	in := &openapi3filter.RequestValidationInput{Request: r2, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, ExcludeRequestBody: true}}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: res.status, Header: res.header,
+		Options: &openapi3filter.Options{IncludeResponseStatus: true}}
+	out.SetBodyBytes(res.body)
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		t.Errorf("%s %s → %d does not match openapi.yaml: %v\nbody: %s", req.Method, req.URL.Path, res.status, err, res.body)
+	}
 }
 
 // fields returns the field errors of a 400.
@@ -130,7 +198,7 @@ func newTenant(t *testing.T, c client, manager string, sub map[string]any) tenan
 	n := tenants.Add(1)
 	name := fmt.Sprintf("Tenant %d", n)
 	var org struct{ ID string }
-	r := c.call("POST", "/api/v1/orgs", manager, map[string]any{"name": name, "devices_enrolled": 10, "subscription": sub})
+	r := c.api("POST", "/api/v1/orgs", manager, map[string]any{"name": name, "devices_enrolled": 10, "subscription": sub})
 	r.decode(t, &org)
 	if r.status != 201 {
 		t.Fatalf("create org: %d %s", r.status, r.body)
@@ -145,13 +213,13 @@ func newTenant(t *testing.T, c client, manager string, sub map[string]any) tenan
 func newUser(t *testing.T, c client, manager, orgID, email, role string) (id, token string) {
 	t.Helper()
 	var u struct{ ID string }
-	r := c.call("POST", "/api/v1/users", manager, map[string]any{"org_id": orgID, "email": email, "name": strings.Split(email, "@")[0], "role": role})
+	r := c.api("POST", "/api/v1/users", manager, map[string]any{"org_id": orgID, "email": email, "name": strings.Split(email, "@")[0], "role": role})
 	r.decode(t, &u)
 	if r.status != 201 {
 		t.Fatalf("create user %s: %d %s", email, r.status, r.body)
 	}
 	var tok struct{ Token string }
-	r = c.call("POST", "/api/v1/users/"+u.ID+"/tokens", manager, map[string]any{"name": "e2e"})
+	r = c.api("POST", "/api/v1/users/"+u.ID+"/tokens", manager, map[string]any{"name": "e2e"})
 	r.decode(t, &tok)
 	if r.status != 201 || tok.Token == "" {
 		t.Fatalf("token for %s: %d %s", email, r.status, r.body)
@@ -166,7 +234,7 @@ func me(t *testing.T, c client, token string) (userID, orgID string) {
 		User struct{ ID string }
 		Org  struct{ ID string }
 	}
-	r := c.call("GET", "/api/v1/me", token, nil)
+	r := c.api("GET", "/api/v1/me", token, nil)
 	r.decode(t, &m)
 	if r.status != 200 {
 		t.Fatalf("/me: %d %s", r.status, r.body)
@@ -185,7 +253,7 @@ type apiInquiry struct {
 func ask(t *testing.T, c client, token string) apiInquiry {
 	t.Helper()
 	var q apiInquiry
-	r := c.call("POST", "/api/v1/inquiries", token, map[string]any{
+	r := c.api("POST", "/api/v1/inquiries", token, map[string]any{
 		"topic_url": "https://security.microsoft.com/alerts/da42", "context": "A suspicious PowerShell command line ran; is it malicious?", "contact_email": "soc@tenant.example"})
 	r.decode(t, &q)
 	if r.status != 201 || q.ID == "" {
@@ -198,7 +266,7 @@ func ask(t *testing.T, c client, token string) apiInquiry {
 func step(t *testing.T, c client, method, path, token string, body any, want int) apiInquiry {
 	t.Helper()
 	var q apiInquiry
-	r := c.call(method, path, token, body)
+	r := c.api(method, path, token, body)
 	if r.status != want {
 		t.Fatalf("%s %s: %d %s, want %d", method, path, r.status, r.body, want)
 	}

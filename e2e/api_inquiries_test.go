@@ -40,7 +40,7 @@ func TestAPIInquiriesOverRealServices(t *testing.T) {
 			var l struct {
 				Items []apiInquiry
 			}
-			r := c.call("GET", "/api/v1/inquiries"+query, token, nil)
+			r := c.api("GET", "/api/v1/inquiries"+query, token, nil)
 			r.decode(t, &l)
 			if r.status != 200 {
 				t.Fatalf("list%s: %d %s", query, r.status, r.body)
@@ -63,7 +63,7 @@ func TestAPIInquiriesOverRealServices(t *testing.T) {
 		same("B's admin", list(b.admin, ""), map[string]bool{theirs.ID: true})
 		same("staff, filtered to A", list(manager, "?org_id="+a.orgID), mine)
 		// Another org's id answers exactly like a missing one.
-		other, missing := c.call("GET", "/api/v1/inquiries/"+theirs.ID, a.admin, nil), c.call("GET", "/api/v1/inquiries/inq_0", a.admin, nil)
+		other, missing := c.api("GET", "/api/v1/inquiries/"+theirs.ID, a.admin, nil), c.api("GET", "/api/v1/inquiries/inq_0", a.admin, nil)
 		if other.status != 404 || string(other.body[:bytes.Index(other.body, []byte(`"request_id"`))]) != string(missing.body[:bytes.Index(missing.body, []byte(`"request_id"`))]) {
 			t.Errorf("another org's inquiry: %d %s; a missing one: %s", other.status, other.body, missing.body)
 		}
@@ -74,11 +74,11 @@ func TestAPIInquiriesOverRealServices(t *testing.T) {
 		a := newTenant(t, c, manager, nil)
 		q := ask(t, c, a.admin)
 		disabledID, _ := newUser(t, c, manager, providerID, fmt.Sprintf("gone%d@huntdesk.example", time.Now().UnixNano()), "expert")
-		if r := c.call("PATCH", "/api/v1/users/"+disabledID, manager, map[string]any{"disabled": true}); r.status != 200 {
+		if r := c.api("PATCH", "/api/v1/users/"+disabledID, manager, map[string]any{"disabled": true}); r.status != 200 {
 			t.Fatalf("disable: %d %s", r.status, r.body)
 		}
 		for what, id := range map[string]string{"the customer admin": a.adminID, "a customer viewer": a.viewerID, "no such user": "usr_0", "a disabled expert": disabledID} {
-			r := c.call("POST", "/api/v1/inquiries/"+q.ID+"/assign", manager, map[string]any{"user_id": id})
+			r := c.api("POST", "/api/v1/inquiries/"+q.ID+"/assign", manager, map[string]any{"user_id": id})
 			if r.status != 400 || r.code(t) != "invalid" || r.fields(t)["user_id"] == "" {
 				t.Errorf("assign to %s: %d %s, want 400 naming user_id", what, r.status, r.body)
 			}
@@ -111,7 +111,7 @@ func TestAPIInquiriesOverRealServices(t *testing.T) {
 		if r := send("huge.bin", bytes.Repeat([]byte{0x90}, 200<<10)); r.status != 413 {
 			t.Errorf("far over the limit: %d, want 413", r.status)
 		}
-		if r := c.call("POST", path, a.admin, map[string]any{"file": "x"}); r.status != 415 {
+		if r := c.api("POST", path, a.admin, map[string]any{"file": "x"}); r.status != 415 {
 			t.Errorf("JSON instead of multipart: %d", r.status)
 		}
 		if body, ct := multipartBody(t, "attachment", "x.bin", []byte("x")); c.raw("POST", path, a.admin, ct, body).status != 400 {
@@ -144,7 +144,7 @@ func TestAPIInquiriesOverRealServices(t *testing.T) {
 			t.Fatalf("a long name: %d %s", r.status, r.body)
 		}
 
-		if r := c.call("GET", "/api/v1/samples/"+smp.ID+"/download", a.admin, nil); r.status != 403 {
+		if r := c.api("GET", "/api/v1/samples/"+smp.ID+"/download", a.admin, nil); r.status != 403 {
 			t.Errorf("customers never download samples: %d", r.status)
 		}
 		dl := c.raw("GET", "/api/v1/samples/"+smp.ID+"/download", expert, "", nil)
@@ -159,7 +159,7 @@ func TestAPIInquiriesOverRealServices(t *testing.T) {
 			t.Fatalf("open with the password: %v", err)
 		}
 		var audit struct{ Items []struct{ Action string } }
-		c.call("GET", "/api/v1/audit?entity=inquiry&entity_id="+q.ID, manager, nil).decode(t, &audit)
+		c.api("GET", "/api/v1/audit?entity=inquiry&entity_id="+q.ID, manager, nil).decode(t, &audit)
 		if !strings.Contains(fmt.Sprint(audit.Items), "sample_downloaded") {
 			t.Fatalf("downloads are audited: %+v", audit)
 		}
@@ -179,7 +179,7 @@ func TestAPIInquiriesOverRealServices(t *testing.T) {
 			t.Errorf("limit+1 bytes: %d %s, want 413", r.status, r.body)
 		}
 		var l struct{ Items []apiInquiry }
-		c.call("GET", "/api/v1/inquiries", a.admin, nil).decode(t, &l)
+		c.api("GET", "/api/v1/inquiries", a.admin, nil).decode(t, &l)
 		if len(l.Items) != 1 {
 			t.Errorf("want the one accepted inquiry, got %d", len(l.Items))
 		}
@@ -204,11 +204,11 @@ func TestAPIInquiriesOverRealServices(t *testing.T) {
 			NextCursor string `json:"next_cursor"`
 		}
 		var p1, p2 page
-		c.call("GET", "/api/v1/queue?limit=2&org="+a.orgID, expert, nil).decode(t, &p1)
+		c.api("GET", "/api/v1/queue?limit=2&org="+a.orgID, expert, nil).decode(t, &p1)
 		if len(p1.Items) != 2 || p1.NextCursor == "" {
 			t.Fatalf("first page: %+v", p1)
 		}
-		c.call("GET", "/api/v1/queue?limit=2&org="+a.orgID+"&cursor="+url.QueryEscape(p1.NextCursor), expert, nil).decode(t, &p2)
+		c.api("GET", "/api/v1/queue?limit=2&org="+a.orgID+"&cursor="+url.QueryEscape(p1.NextCursor), expert, nil).decode(t, &p2)
 		if len(p2.Items) != 1 || p2.NextCursor != "" {
 			t.Fatalf("second page: %+v", p2)
 		}
@@ -233,7 +233,7 @@ func TestAPIInquiriesOverRealServices(t *testing.T) {
 		step(t, c, "POST", "/api/v1/inquiries/"+ids[2]+"/reports", expert, map[string]any{"category": "more_info_needed", "message": "Which user ran it?"}, 201)
 		list := func(query string) string {
 			var l struct{ Items []apiInquiry }
-			r := c.call("GET", "/api/v1/queue?org="+a.orgID+query, expert, nil)
+			r := c.api("GET", "/api/v1/queue?org="+a.orgID+query, expert, nil)
 			r.decode(t, &l)
 			if r.status != 200 {
 				t.Fatalf("queue%s: %d %s", query, r.status, r.body)
@@ -256,7 +256,7 @@ func TestAPIInquiriesOverRealServices(t *testing.T) {
 			}
 		}
 		for _, bad := range []string{"status=open", "breached=maybe", "topic_group=x"} {
-			if r := c.call("GET", "/api/v1/queue?"+bad, expert, nil); r.status != 400 {
+			if r := c.api("GET", "/api/v1/queue?"+bad, expert, nil); r.status != 400 {
 				t.Errorf("%s: %d", bad, r.status)
 			}
 		}
@@ -297,20 +297,20 @@ func TestAPIInquiriesOverRealServices(t *testing.T) {
 			}
 		}
 		body := map[string]any{"topic_url": "https://security.microsoft.com/machines/m1", "context": "Is this device compromised? Odd rundll32 activity.", "contact_email": "soc@tenant.example"}
-		if r := c.call("POST", "/api/v1/inquiries", a.admin, body); r.status != 403 || r.code(t) != "trial_exhausted" {
+		if r := c.api("POST", "/api/v1/inquiries", a.admin, body); r.status != 403 || r.code(t) != "trial_exhausted" {
 			t.Fatalf("beyond the allowance: %d %s", r.status, r.body)
 		}
 		past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
-		if r := c.call("PATCH", "/api/v1/orgs/"+a.orgID, manager, map[string]any{"subscription": map[string]any{"plan": "trial", "trial_ends_at": past, "trial_allowance": 10}}); r.status != 200 {
+		if r := c.api("PATCH", "/api/v1/orgs/"+a.orgID, manager, map[string]any{"subscription": map[string]any{"plan": "trial", "trial_ends_at": past, "trial_allowance": 10}}); r.status != 200 {
 			t.Fatalf("patch: %d %s", r.status, r.body)
 		}
-		if r := c.call("POST", "/api/v1/inquiries", a.admin, body); r.status != 403 || r.code(t) != "trial_exhausted" {
+		if r := c.api("POST", "/api/v1/inquiries", a.admin, body); r.status != 403 || r.code(t) != "trial_exhausted" {
 			t.Fatalf("after the trial's end: %d %s", r.status, r.body)
 		}
-		if r := c.call("PATCH", "/api/v1/orgs/"+a.orgID, manager, map[string]any{"subscription": map[string]any{"plan": "none"}}); r.status != 200 {
+		if r := c.api("PATCH", "/api/v1/orgs/"+a.orgID, manager, map[string]any{"subscription": map[string]any{"plan": "none"}}); r.status != 200 {
 			t.Fatalf("patch: %d %s", r.status, r.body)
 		}
-		if r := c.call("POST", "/api/v1/inquiries", a.admin, body); r.status != 403 || r.code(t) != "subscription_required" || !strings.Contains(string(r.body), "account team") {
+		if r := c.api("POST", "/api/v1/inquiries", a.admin, body); r.status != 403 || r.code(t) != "subscription_required" || !strings.Contains(string(r.body), "account team") {
 			t.Fatalf("no subscription: %d %s", r.status, r.body)
 		}
 	})
@@ -318,13 +318,13 @@ func TestAPIInquiriesOverRealServices(t *testing.T) {
 	t.Run("NUL in a text is a 400 naming the field, on every database", func(t *testing.T) {
 		c := c.on(t)
 		a := newTenant(t, c, manager, nil)
-		r := c.call("POST", "/api/v1/inquiries", a.admin, map[string]any{"topic_url": "https://security.microsoft.com/alerts/1", "context": "Twenty characters\x00 of context at least.", "contact_email": "soc@tenant.example"})
+		r := c.api("POST", "/api/v1/inquiries", a.admin, map[string]any{"topic_url": "https://security.microsoft.com/alerts/1", "context": "Twenty characters\x00 of context at least.", "contact_email": "soc@tenant.example"})
 		if r.status != 400 || r.fields(t)["context"] == "" {
 			t.Fatalf("NUL in the context: %d %s", r.status, r.body)
 		}
 		q := ask(t, c, a.admin)
 		step(t, c, "POST", "/api/v1/inquiries/"+q.ID+"/claim", expert, nil, 200)
-		if r := c.call("POST", "/api/v1/inquiries/"+q.ID+"/reports", expert, map[string]any{"category": "more_info_needed", "message": "Which\x00 user?"}); r.status != 400 || r.fields(t)["message"] == "" {
+		if r := c.api("POST", "/api/v1/inquiries/"+q.ID+"/reports", expert, map[string]any{"category": "more_info_needed", "message": "Which\x00 user?"}); r.status != 400 || r.fields(t)["message"] == "" {
 			t.Fatalf("NUL in a report: %d %s", r.status, r.body)
 		}
 		if got := step(t, c, "GET", "/api/v1/inquiries/"+q.ID, a.admin, nil, 200); got.Status != "in_progress" || len(got.Reports) != 0 {
