@@ -1,6 +1,11 @@
 package models_test
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -146,5 +151,136 @@ func TestCleanFilenameStripsBidiAndCutsAtRuneBoundary(t *testing.T) {
 	}
 	if err := models.ValidateFilename("file", "résumé 😈.pdf"); err != nil {
 		t.Errorf("a plain Unicode file name is refused: %v", err)
+	}
+}
+
+// TestEveryStringFieldOfEveryInputIsChecked guards the rule for inputs to
+// come: every struct the API decodes (the models types named *Input, *Patch
+// and Decision) has a valid example here, and a NUL in any of its string
+// fields, found by reflection, must fail Validate naming that field.
+func TestEveryStringFieldOfEveryInputIsChecked(t *testing.T) {
+	five, yes := 5, true
+	name, note := "Alpha", "Welcome aboard."
+	role, group := models.RoleCustomerViewer, models.GroupAlertInformation
+	alert := "da42"
+	future := time.Now().Add(time.Hour)
+	examples := map[string][]struct {
+		value    any // a pointer to a valid input
+		validate func(v any) error
+	}{
+		"OrgInput": {{&models.OrgInput{Name: &name, DevicesEnrolled: &five, Subscription: &models.Subscription{Plan: models.PlanFull}},
+			func(v any) error { return v.(*models.OrgInput).Validate(true) }}},
+		"UserInput": {{&models.UserInput{OrgID: "org_1", Email: "a@b.example", Name: "Ann", Role: models.RoleCustomerAdmin},
+			func(v any) error { return v.(*models.UserInput).Validate() }}},
+		"UserPatch":  {{&models.UserPatch{Name: &name, Role: &role}, func(v any) error { return v.(*models.UserPatch).Validate() }}},
+		"TokenInput": {{&models.TokenInput{Name: "laptop", ExpiresAt: &future}, func(v any) error { return v.(*models.TokenInput).Validate() }}},
+		"ApplicationInput": {{&models.ApplicationInput{ContactName: "Ann", ContactEmail: "a@b.example", AcceptPrivacyStatement: &yes},
+			func(v any) error { return v.(*models.ApplicationInput).Validate() }}},
+		"Decision": {
+			{&models.Decision{Note: note}, func(v any) error { return v.(*models.Decision).Validate(models.ApplicationApproved) }},
+			{&models.Decision{Reason: "Sensor health below threshold."}, func(v any) error { return v.(*models.Decision).Validate(models.ApplicationRejected) }},
+		},
+		"InquiryInput": {{&models.InquiryInput{TopicURL: "https://portal.example/alerts/da42", TopicGroup: &group, Context: "Enough context for an expert to start.", ContactEmail: "a@b.example", AlertID: &alert},
+			func(v any) error { _, err := v.(*models.InquiryInput).Validate(); return err }}},
+		"AssignInput":   {{&models.AssignInput{UserID: "usr_1"}, func(v any) error { return v.(*models.AssignInput).Validate() }}},
+		"ReportInput":   {{&models.ReportInput{Category: models.ReportMoreTime, Message: "Still digging."}, func(v any) error { return v.(*models.ReportInput).Validate() }}},
+		"ResponseInput": {{&models.ResponseInput{Message: "Here it is."}, func(v any) error { return v.(*models.ResponseInput).Validate() }}},
+	}
+
+	// Every input type of the package has examples.
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pkg := range pkgs {
+		for _, f := range pkg.Files {
+			for _, d := range f.Decls {
+				g, ok := d.(*ast.GenDecl)
+				if !ok || g.Tok != token.TYPE {
+					continue
+				}
+				for _, sp := range g.Specs {
+					ts := sp.(*ast.TypeSpec)
+					if _, isStruct := ts.Type.(*ast.StructType); !isStruct {
+						continue
+					}
+					n := ts.Name.Name
+					if (strings.HasSuffix(n, "Input") || strings.HasSuffix(n, "Patch") || n == "Decision") && examples[n] == nil {
+						t.Errorf("input type %s has no example here: add one, and check its text fields in its Validate", n)
+					}
+				}
+			}
+		}
+	}
+
+	for typ, exs := range examples {
+		for _, ex := range exs {
+			if err := ex.validate(ex.value); err != nil {
+				t.Fatalf("%s: the example is invalid: %v", typ, err)
+			}
+			forEachString(reflect.ValueOf(ex.value).Elem(), "", func(field string, set func(string), get func() string) {
+				orig := get()
+				defer set(orig)
+				bad := "a\x00b"
+				if orig != "" {
+					bad = orig[:len(orig)/2] + "\x00" + orig[len(orig)/2:]
+				}
+				set(bad)
+				if f := fieldsOf(t, ex.validate(ex.value)); f[field] == "" {
+					t.Errorf("%s.%s with a NUL: accepted, want %q named (got %v)", typ, field, field, f)
+				}
+			})
+		}
+	}
+}
+
+// forEachString calls fn for every string field (also behind pointers and in
+// nested structs) of the struct v, named by its JSON path.
+func forEachString(v reflect.Value, prefix string, fn func(field string, set func(string), get func() string)) {
+	for i := 0; i < v.NumField(); i++ {
+		sf := v.Type().Field(i)
+		tag, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		name := prefix + tag
+		fv := v.Field(i)
+		if fv.Kind() == reflect.Pointer {
+			if fv.Type().Elem().Kind() == reflect.Struct && fv.Type().Elem() != reflect.TypeOf(time.Time{}) {
+				if !fv.IsNil() {
+					forEachString(fv.Elem(), name+".", fn)
+				}
+				continue
+			}
+			if fv.Type().Elem().Kind() != reflect.String {
+				continue
+			}
+			p := fv
+			wasNil := p.IsNil()
+			fn(name, func(s string) {
+				if wasNil && s == "" {
+					p.Set(reflect.Zero(p.Type()))
+					return
+				}
+				if p.IsNil() {
+					p.Set(reflect.New(p.Type().Elem()))
+				}
+				p.Elem().SetString(s)
+			}, func() string {
+				if p.IsNil() {
+					return ""
+				}
+				return p.Elem().String()
+			})
+			continue
+		}
+		if fv.Kind() == reflect.Struct && fv.Type() != reflect.TypeOf(time.Time{}) {
+			forEachString(fv, name+".", fn)
+			continue
+		}
+		if fv.Kind() == reflect.String {
+			fn(name, fv.SetString, fv.String)
+		}
 	}
 }
