@@ -23,7 +23,7 @@ type Applications interface {
 }
 
 func (s *Server) applicationRoutes() []route {
-	return []route{
+	return checkedRoutes([]route{
 		{method: "POST", path: "/api/v1/applications", roles: admins, create: true, handle: s.submitApplication},
 		{method: "GET", path: "/api/v1/applications", roles: anyone, handle: s.listApplications},
 		{method: "GET", path: "/api/v1/applications/:id", roles: anyone, handle: s.getApplication},
@@ -32,7 +32,7 @@ func (s *Server) applicationRoutes() []route {
 		{method: "POST", path: "/api/v1/applications/:id/withdraw", roles: admins, handle: s.withdrawApplication},
 		{method: "GET", path: "/api/v1/settings/advanced-features", roles: anyone, handle: s.getAdvancedFeatures},
 		{method: "PATCH", path: "/api/v1/settings/advanced-features/endpoint-attack-notifications", roles: admins, handle: s.setEndpointAttackNotifications},
-	}
+	})
 }
 
 func (s *Server) submitApplication(c *gin.Context, p models.Principal) (int, any, error) {
@@ -85,10 +85,7 @@ func (s *Server) approveApplication(c *gin.Context, p models.Principal) (int, an
 	if err != nil {
 		return 0, nil, err
 	}
-	var v models.Validation
-	v.Check(d.Reason == "", "reason", "is for rejections; use note")
-	v.Check(len(d.Note) <= 2000, "note", "must be at most 2000 characters")
-	if err := v.Err(); err != nil {
+	if err := d.Validate(models.ApplicationApproved); err != nil {
 		return 0, nil, err
 	}
 	app, err := s.Apps.Approve(c, p, c.Param("id"), d.Note)
@@ -100,11 +97,7 @@ func (s *Server) rejectApplication(c *gin.Context, p models.Principal) (int, any
 	if err := decode(c, &d); err != nil {
 		return 0, nil, err
 	}
-	var v models.Validation
-	v.Check(d.Reason != "", "reason", "is required: the customer is told why")
-	v.Check(len(d.Reason) <= 2000, "reason", "must be at most 2000 characters")
-	v.Check(d.Note == "", "note", "is for approvals; use reason")
-	if err := v.Err(); err != nil {
+	if err := d.Validate(models.ApplicationRejected); err != nil {
 		return 0, nil, err
 	}
 	app, err := s.Apps.Reject(c, p, c.Param("id"), d.Reason)

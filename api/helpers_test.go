@@ -17,6 +17,8 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"go.temporal.io/sdk/mocks"
+
 	"github.com/huntdesk/huntdesk/api"
 	"github.com/huntdesk/huntdesk/internal/cases"
 	"github.com/huntdesk/huntdesk/internal/store"
@@ -36,6 +38,8 @@ type fixture struct {
 	prov   *models.Org
 	users  map[string]*models.User // key: role name for org A and staff; "admin_b" for org B's admin
 	tokens map[string]string
+	// temporal is the services' Temporal client: a mock expecting no call.
+	temporal *mocks.Client
 }
 
 func newFixture(t testing.TB, cfg api.Config) *fixture {
@@ -71,68 +75,15 @@ func newFixture(t testing.TB, cfg api.Config) *fixture {
 	mkUser(string(models.RoleExpert), f.prov, models.RoleExpert)
 	mkUser(string(models.RoleManager), f.prov, models.RoleManager)
 	mkUser("admin_b", f.orgB, models.RoleCustomerAdmin)
-	f.srv = api.New(cfg, api.Deps{DB: db, Apps: &storeApps{db: db}, Inq: newStoreInquiries(db), Alerts: &cases.Alerts{DB: db}})
+	// The real services over the real store; their Temporal client is a mock
+	// that expects no call: tests here stop at authentication, tenancy and
+	// validation. Everything that runs a workflow is tested over a real
+	// Temporal server in e2e/ (api_*_test.go).
+	tc := mocks.NewClient(t)
+	f.temporal = tc
+	f.srv = api.New(cfg, api.Deps{DB: db, Apps: &cases.Applications{DB: db, Temporal: tc}, Inq: &cases.Inquiries{DB: db, Temporal: tc},
+		Alerts: &cases.Alerts{DB: db, Temporal: tc}})
 	return f
-}
-
-// storeApps is Process A without Temporal: it commits decisions straight to
-// the read model, so these tests cover the HTTP layer (authorization, tenancy,
-// validation, encoding). The workflow has its own tests, and the end-to-end
-// tests run the real thing.
-type storeApps struct{ db *store.DB }
-
-func (s *storeApps) Submit(ctx context.Context, p models.Principal, in models.ApplicationInput) (*models.Application, bool, error) {
-	a, created, err := s.db.CreateApplication(ctx, p, in, 5*24*time.Hour)
-	if err != nil {
-		return nil, false, err
-	}
-	a, err = s.db.Application(ctx, "", a.ID)
-	return a, created, err
-}
-func (s *storeApps) Get(ctx context.Context, p models.Principal, id string) (*models.Application, error) {
-	return s.db.Application(ctx, p.Scope(), id)
-}
-func (s *storeApps) List(ctx context.Context, p models.Principal, f models.ApplicationFilter) (models.List[models.Application], error) {
-	if p.Scope() != "" {
-		f.OrgID = p.Scope()
-	}
-	return s.db.Applications(ctx, f)
-}
-func (s *storeApps) decide(ctx context.Context, p models.Principal, id string, to models.ApplicationStatus, note, reason string) (*models.Application, error) {
-	a, err := s.db.Application(ctx, p.Scope(), id)
-	if err != nil {
-		return nil, err
-	}
-	if !a.Status.Open() {
-		return nil, models.Errorf(models.EINVALIDSTATE, "the application is %s", a.Status)
-	}
-	if err := s.db.DecideApplication(ctx, id, to, p, note, reason, time.Now()); err != nil {
-		return nil, err
-	}
-	return s.db.Application(ctx, "", id)
-}
-func (s *storeApps) Approve(ctx context.Context, p models.Principal, id, note string) (*models.Application, error) {
-	return s.decide(ctx, p, id, models.ApplicationApproved, note, "")
-}
-func (s *storeApps) Reject(ctx context.Context, p models.Principal, id, reason string) (*models.Application, error) {
-	return s.decide(ctx, p, id, models.ApplicationRejected, "", reason)
-}
-func (s *storeApps) Withdraw(ctx context.Context, p models.Principal, id string) (*models.Application, error) {
-	return s.decide(ctx, p, id, models.ApplicationWithdrawn, "", "")
-}
-func (s *storeApps) Settings(ctx context.Context, p models.Principal, orgID string) (models.EndpointAttackNotifications, error) {
-	o, err := s.db.Org(ctx, p.Scope(), orgID)
-	if err != nil {
-		return models.EndpointAttackNotifications{}, err
-	}
-	return o.EAN(), nil
-}
-func (s *storeApps) SetEnabled(ctx context.Context, p models.Principal, enabled bool) (models.EndpointAttackNotifications, error) {
-	o, err := s.db.SetEndpointAttackNotifications(ctx, p, p.OrgID, enabled)
-	if err != nil {
-		return models.EndpointAttackNotifications{}, err
-	}
-	return o.EAN(), nil
 }
 
 // response is a recorded response.

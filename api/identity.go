@@ -47,6 +47,9 @@ func (s *Server) me(c *gin.Context, p models.Principal) (int, any, error) {
 }
 
 func (s *Server) listOrgs(c *gin.Context, p models.Principal) (int, any, error) {
+	if err := checkQuery(c); err != nil {
+		return 0, nil, err
+	}
 	pg, err := page(c)
 	if err != nil {
 		return 0, nil, err
@@ -68,6 +71,9 @@ func (s *Server) createOrg(c *gin.Context, p models.Principal) (int, any, error)
 }
 
 func (s *Server) getOrg(c *gin.Context, p models.Principal) (int, any, error) {
+	if err := checkID(c); err != nil {
+		return 0, nil, err
+	}
 	o, err := s.DB.Org(c, p.Scope(), c.Param("id"))
 	if err != nil {
 		return 0, nil, err
@@ -76,6 +82,9 @@ func (s *Server) getOrg(c *gin.Context, p models.Principal) (int, any, error) {
 }
 
 func (s *Server) updateOrg(c *gin.Context, p models.Principal) (int, any, error) {
+	if err := checkID(c); err != nil {
+		return 0, nil, err
+	}
 	var in models.OrgInput
 	if err := decode(c, &in); err != nil {
 		return 0, nil, err
@@ -88,6 +97,9 @@ func (s *Server) updateOrg(c *gin.Context, p models.Principal) (int, any, error)
 }
 
 func (s *Server) listUsers(c *gin.Context, p models.Principal) (int, any, error) {
+	if err := checkQuery(c); err != nil {
+		return 0, nil, err
+	}
 	pg, err := page(c)
 	if err != nil {
 		return 0, nil, err
@@ -109,6 +121,9 @@ func (s *Server) createUser(c *gin.Context, p models.Principal) (int, any, error
 }
 
 func (s *Server) getUser(c *gin.Context, p models.Principal) (int, any, error) {
+	if err := checkID(c); err != nil {
+		return 0, nil, err
+	}
 	u, err := s.DB.User(c, p.Scope(), c.Param("id"))
 	if err != nil {
 		return 0, nil, err
@@ -117,8 +132,14 @@ func (s *Server) getUser(c *gin.Context, p models.Principal) (int, any, error) {
 }
 
 func (s *Server) updateUser(c *gin.Context, p models.Principal) (int, any, error) {
+	if err := checkID(c); err != nil {
+		return 0, nil, err
+	}
 	var in models.UserPatch
 	if err := decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	if err := in.Validate(); err != nil {
 		return 0, nil, err
 	}
 	u, err := s.DB.UpdateUser(c, p, c.Param("id"), in)
@@ -129,6 +150,9 @@ func (s *Server) updateUser(c *gin.Context, p models.Principal) (int, any, error
 }
 
 func (s *Server) listTokens(c *gin.Context, p models.Principal) (int, any, error) {
+	if err := checkID(c); err != nil {
+		return 0, nil, err
+	}
 	pg, err := page(c)
 	if err != nil {
 		return 0, nil, err
@@ -147,8 +171,14 @@ type createdToken struct {
 }
 
 func (s *Server) createToken(c *gin.Context, p models.Principal) (int, any, error) {
+	if err := checkID(c); err != nil {
+		return 0, nil, err
+	}
 	var in models.TokenInput
 	if err := decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	if err := in.Validate(); err != nil {
 		return 0, nil, err
 	}
 	secret, t, err := s.DB.CreateToken(c, p, c.Param("id"), in)
@@ -159,6 +189,9 @@ func (s *Server) createToken(c *gin.Context, p models.Principal) (int, any, erro
 }
 
 func (s *Server) revokeToken(c *gin.Context, p models.Principal) (int, any, error) {
+	if err := checkID(c); err != nil {
+		return 0, nil, err
+	}
 	t, err := s.DB.RevokeToken(c, p, c.Param("id"))
 	if err != nil {
 		return 0, nil, err
@@ -167,6 +200,9 @@ func (s *Server) revokeToken(c *gin.Context, p models.Principal) (int, any, erro
 }
 
 func (s *Server) listAudit(c *gin.Context, p models.Principal) (int, any, error) {
+	if err := checkQuery(c); err != nil {
+		return 0, nil, err
+	}
 	pg, err := page(c)
 	if err != nil {
 		return 0, nil, err

@@ -33,7 +33,7 @@ type Inquiries interface {
 func (s *Server) inquiryRoutes() []route {
 	// A sample upload may be as large as the sample limit plus the multipart framing.
 	sampleBody := s.cfg.SampleMaxBytes + 64<<10
-	return []route{
+	return checkedRoutes([]route{
 		{method: "POST", path: "/api/v1/inquiries", roles: admins, create: true, handle: s.submitInquiry},
 		{method: "GET", path: "/api/v1/inquiries", roles: anyone, handle: s.listInquiries},
 		{method: "GET", path: "/api/v1/inquiries/:id", roles: anyone, handle: s.getInquiry},
@@ -45,7 +45,7 @@ func (s *Server) inquiryRoutes() []route {
 		{method: "POST", path: "/api/v1/inquiries/:id/samples", roles: admins, create: true, maxBody: sampleBody, handle: s.uploadSample},
 		{method: "POST", path: "/api/v1/inquiries/:id/cancel", roles: admins, handle: s.cancelInquiry},
 		{method: "GET", path: "/api/v1/samples/:id/download", roles: staff, handle: s.downloadSample},
-	}
+	})
 }
 
 func (s *Server) submitInquiry(c *gin.Context, p models.Principal) (int, any, error) {
@@ -123,25 +123,23 @@ func (s *Server) claimInquiry(c *gin.Context, p models.Principal) (int, any, err
 }
 
 func (s *Server) assignInquiry(c *gin.Context, p models.Principal) (int, any, error) {
-	var in struct {
-		UserID string `json:"user_id"`
-	}
+	var in models.AssignInput
 	if err := decode(c, &in); err != nil {
 		return 0, nil, err
 	}
-	if in.UserID == "" {
-		return 0, nil, invalid("user_id", "is required")
+	if err := in.Validate(); err != nil {
+		return 0, nil, err
 	}
 	q, err := s.Inq.Assign(c, p, c.Param("id"), in.UserID)
 	return http.StatusOK, q, err
 }
 
 func (s *Server) reportInquiry(c *gin.Context, p models.Principal) (int, any, error) {
-	var in struct {
-		Category models.ReportCategory `json:"category"`
-		Message  string                `json:"message"`
-	}
+	var in models.ReportInput
 	if err := decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	if err := in.Validate(); err != nil {
 		return 0, nil, err
 	}
 	q, err := s.Inq.Report(c, p, c.Param("id"), in.Category, in.Message)
@@ -149,10 +147,11 @@ func (s *Server) reportInquiry(c *gin.Context, p models.Principal) (int, any, er
 }
 
 func (s *Server) respondInquiry(c *gin.Context, p models.Principal) (int, any, error) {
-	var in struct {
-		Message string `json:"message"`
-	}
+	var in models.ResponseInput
 	if err := decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	if err := in.Validate(); err != nil {
 		return 0, nil, err
 	}
 	q, err := s.Inq.Respond(c, p, c.Param("id"), in.Message)
@@ -188,6 +187,11 @@ func (s *Server) uploadSample(c *gin.Context, p models.Principal) (int, any, err
 		}
 		if int64(len(data)) > s.cfg.SampleMaxBytes {
 			return 0, nil, models.Errorf(models.ETOOLARGE, "a sample may be at most %d bytes", s.cfg.SampleMaxBytes)
+		}
+		// The name as sent must be one line; CleanFilename then drops
+		// directories, quotes and bidi controls.
+		if err := models.ValidateFilename("file", part.FileName()); err != nil {
+			return 0, nil, err
 		}
 		smp, err := s.Inq.AddSample(c, p, c.Param("id"), part.FileName(), data)
 		return http.StatusCreated, smp, err

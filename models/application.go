@@ -55,7 +55,8 @@ func (in *ApplicationInput) Validate() error {
 	in.ContactEmail = strings.TrimSpace(in.ContactEmail)
 	v.Check(in.ContactName != "", "contact_name", "is required")
 	v.Check(len(in.ContactName) <= 200, "contact_name", "must be at most 200 characters")
-	v.Check(!strings.ContainsAny(in.ContactName, "\r\n"), "contact_name", "must be one line")
+	v.Line("contact_name", in.ContactName)
+	v.Line("contact_email", in.ContactEmail)
 	v.Check(ValidEmail(in.ContactEmail), "contact_email", "must be a valid email address")
 	v.Check(in.AcceptPrivacyStatement != nil && *in.AcceptPrivacyStatement, "accept_privacy_statement", "must be true: the privacy statement has to be accepted")
 	return v.Err()
@@ -65,6 +66,28 @@ func (in *ApplicationInput) Validate() error {
 type Decision struct {
 	Note   string `json:"note"`
 	Reason string `json:"reason"`
+}
+
+// Validate checks a decision that moves an application to status to: an
+// approval may carry a note, a rejection must carry a reason, a withdrawal
+// carries neither.
+func (d *Decision) Validate(to ApplicationStatus) error {
+	var v Validation
+	switch to {
+	case ApplicationApproved:
+		v.Check(d.Reason == "", "reason", "is for rejections; use note")
+	case ApplicationRejected:
+		v.Check(strings.TrimSpace(d.Reason) != "", "reason", "is required: the customer is told why")
+		v.Check(d.Note == "", "note", "is for approvals; use reason")
+	default:
+		v.Check(d.Reason == "", "reason", "is only for rejections")
+		v.Check(d.Note == "", "note", "is only for approvals")
+	}
+	v.Check(len(d.Note) <= 2000, "note", "must be at most 2000 characters")
+	v.Check(len(d.Reason) <= 2000, "reason", "must be at most 2000 characters")
+	v.Text("note", d.Note)
+	v.Text("reason", d.Reason)
+	return v.Err()
 }
 
 // ApplicationFilter selects applications.

@@ -141,6 +141,7 @@ func (in OrgInput) Validate(create bool) error {
 		}
 		v.Check(name != "", "name", "is required")
 		v.Check(len(name) <= 200, "name", "must be at most 200 characters")
+		v.Line("name", name)
 	}
 	if in.DevicesEnrolled != nil {
 		v.Check(*in.DevicesEnrolled >= 0, "devices_enrolled", "must not be negative")
@@ -190,13 +191,30 @@ type UserPatch struct {
 // Validate checks a UserInput on its own; the org's kind is checked by the store.
 func (in *UserInput) Validate() error {
 	var v Validation
+	v.Line("email", in.Email) // before lower-casing, which would mend bad UTF-8
 	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
 	in.Name = strings.TrimSpace(in.Name)
 	v.Check(in.OrgID != "", "org_id", "is required")
+	v.Line("org_id", in.OrgID)
 	v.Check(ValidEmail(in.Email), "email", "must be a valid email address")
 	v.Check(in.Name != "", "name", "is required")
 	v.Check(len(in.Name) <= 200, "name", "must be at most 200 characters")
+	v.Line("name", in.Name)
 	v.Check(in.Role.Valid(), "role", "must be one of customer_viewer, customer_admin, expert, manager")
+	return v.Err()
+}
+
+// Validate trims and checks a UserPatch.
+func (p *UserPatch) Validate() error {
+	var v Validation
+	if p.Name != nil {
+		*p.Name = strings.TrimSpace(*p.Name)
+		v.Check(*p.Name != "" && len(*p.Name) <= 200, "name", "must be 1 to 200 characters")
+		v.Line("name", *p.Name)
+	}
+	if p.Role != nil {
+		v.Check(p.Role.Valid(), "role", "must be one of customer_viewer, customer_admin, expert, manager")
+	}
 	return v.Err()
 }
 
@@ -224,6 +242,16 @@ type Token struct {
 type TokenInput struct {
 	Name      string     `json:"name"`
 	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+// Validate trims and checks a TokenInput's text; the expiry is checked
+// against the store's clock.
+func (in *TokenInput) Validate() error {
+	var v Validation
+	in.Name = strings.TrimSpace(in.Name)
+	v.Check(in.Name != "" && len(in.Name) <= 100, "name", "must be 1 to 100 characters")
+	v.Line("name", in.Name)
+	return v.Err()
 }
 
 // ValidEmail reports whether s is one bare mailbox address (no display name,

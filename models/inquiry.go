@@ -223,14 +223,18 @@ func (in *InquiryInput) Validate() (TopicKind, error) {
 	in.ContactEmail = strings.TrimSpace(in.ContactEmail)
 	u, err := url.Parse(in.TopicURL)
 	okURL := err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && len(in.TopicURL) <= 2000
+	v.Line("topic_url", in.TopicURL)
 	v.Check(okURL, "topic_url", "must be an absolute http(s) link to the incident, alert or device page")
+	v.Text("context", in.Context)
 	n := utf8.RuneCountInString(strings.TrimSpace(in.Context))
 	v.Check(n >= 20 && n <= 10000, "context", "must be 20 to 10,000 characters: enough for an expert to start")
+	v.Line("contact_email", in.ContactEmail)
 	v.Check(ValidEmail(in.ContactEmail), "contact_email", "must be a real mailbox address")
 	if in.TopicGroup != nil {
 		v.Check(in.TopicGroup.Valid(), "topic_group", "must be one of alert_information, possible_device_compromise, threat_intelligence_details, alert_communications")
 	}
 	if in.AlertID != nil {
+		v.Line("alert_id", *in.AlertID)
 		v.Check(*in.AlertID != "" && len(*in.AlertID) <= 200, "alert_id", "must be an alert id")
 	}
 	if err := v.Err(); err != nil {
@@ -268,11 +272,14 @@ type InquiryFilter struct {
 }
 
 // CleanFilename keeps a sample's display name: no directories, no control
-// characters or quotes (it ends up in headers and zip entries).
+// characters or quotes (it ends up in headers and zip entries), no bidi
+// controls (which make "invoice\u202Efdp.exe" display as "invoiceexe.pdf"),
+// valid UTF-8 (invalid bytes become U+FFFD) and at most 255 bytes, cut
+// between characters.
 func CleanFilename(name string) string {
-	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
+	name = path.Base(strings.ReplaceAll(strings.ToValidUTF8(name, "\uFFFD"), "\\", "/"))
 	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '"' {
+		if unicode.IsControl(r) || r == '"' || bidiControl(r) {
 			return -1
 		}
 		return r
@@ -280,8 +287,51 @@ func CleanFilename(name string) string {
 	if name == "." || name == "/" || name == ".." {
 		return ""
 	}
-	if len(name) > 255 {
-		name = name[:255]
-	}
-	return name
+	return cutUTF8(name, 255)
+}
+
+// AssignInput gives an inquiry to an expert or a manager.
+type AssignInput struct {
+	UserID string `json:"user_id"`
+}
+
+// Validate checks an assignment; whether the user is staff is the service's to check.
+func (in *AssignInput) Validate() error {
+	var v Validation
+	in.UserID = strings.TrimSpace(in.UserID)
+	v.Check(in.UserID != "", "user_id", "is required")
+	v.Line("user_id", in.UserID)
+	return v.Err()
+}
+
+// ReportInput is an expert's progress report.
+type ReportInput struct {
+	Category ReportCategory `json:"category"`
+	Message  string         `json:"message"`
+}
+
+// Validate checks a report.
+func (in *ReportInput) Validate() error {
+	var v Validation
+	v.Check(in.Category.Valid(), "category", "must be one of more_info_needed, samples_needed, more_time_needed, concluded")
+	checkMessage(&v, "message", in.Message)
+	return v.Err()
+}
+
+// ResponseInput is the customer's answer to a report.
+type ResponseInput struct {
+	Message string `json:"message"`
+}
+
+// Validate checks a response.
+func (in *ResponseInput) Validate() error {
+	var v Validation
+	checkMessage(&v, "message", in.Message)
+	return v.Err()
+}
+
+func checkMessage(v *Validation, field, s string) {
+	v.Text(field, s)
+	n := utf8.RuneCountInString(strings.TrimSpace(s))
+	v.Check(n >= 1 && n <= 10000, field, "must be 1 to 10,000 characters")
 }
