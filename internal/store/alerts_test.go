@@ -328,3 +328,17 @@ func TestHuntingRowsPerAlertAndDevice(t *testing.T) {
 		t.Fatalf("pages: %v %v %q", p1, p2, last)
 	}
 }
+
+// A forged cursor carrying a NUL is refused as a bad cursor, never sent to
+// the database (PostgreSQL refuses NUL with an error: a 500).
+func TestForgedCursorWithNULIsRefused(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	bad := "eyJpIjoieFx1MDAwMCJ9" // {"i":"x\u0000"}
+	if _, err := db.Audit(ctx, models.AuditFilter{Page: models.Page{Cursor: bad}}); models.ErrorCode(err) != models.EINVALID {
+		t.Fatalf("keyset cursor: %v", err)
+	}
+	if _, _, err := db.Alerts(ctx, "", store.AlertFilter{Query: odata.Query{Top: 10}, Cursor: "eyJ2IjpbIjIwMjYtMTEtMDFUMDA6MDA6MDBaIl0sImkiOiJ4XHUwMDAwIn0"}); models.ErrorCode(err) != models.EINVALID {
+		t.Fatalf("odata cursor: %v", err)
+	}
+}

@@ -49,7 +49,7 @@ func (lq listQuery) apply(q *gorm.DB) (*gorm.DB, error) {
 		if err == nil {
 			err = json.Unmarshal(b, &c)
 		}
-		if err != nil || c.ID == "" || len(c.Vals) != len(lq.OrderBy) {
+		if err != nil || c.ID == "" || !models.OneLine(c.ID) || len(c.Vals) != len(lq.OrderBy) {
 			return nil, badCursor()
 		}
 		vals := make([]any, len(c.Vals))

@@ -32,7 +32,9 @@ func decodeCursor(s string) (cursor, error) {
 	if err == nil {
 		err = json.Unmarshal(b, &c)
 	}
-	if err != nil || c.ID == "" {
+	// A forged cursor is text from the caller like any other: one that
+	// would carry a NUL or a control character to the database is refused.
+	if err != nil || c.ID == "" || !models.OneLine(c.ID) || !models.OneLine(c.Key) {
 		return c, &models.Error{Code: models.EINVALID, Message: "request is invalid", Fields: map[string]string{"cursor": "is not a cursor this server issued"}}
 	}
 	return c, nil
