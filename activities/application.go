@@ -62,5 +62,5 @@ func (a *Activities) SendApplicationEmail(ctx context.Context, e workflows.Appli
 			URL:      fmt.Sprintf("%s/api/v1/applications/%s", a.PublicURL, app.ID),
 			Settings: a.PublicURL + "/api/v1/settings/advanced-features"},
 	})
-	return permanent(err)
+	return mailError(err)
 }

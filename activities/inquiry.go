@@ -81,5 +81,5 @@ func (a *Activities) SendInquiryEmail(ctx context.Context, e workflows.InquiryEm
 	}
 	_, err = a.Mail.Send(ctx, mail.Message{Entity: "inquiry/" + q.ID, Event: e.Event + "/" + e.Audience, To: to,
 		Template: "inquiry_" + e.Kind, Data: data})
-	return permanent(err)
+	return mailError(err)
 }
