@@ -64,3 +64,13 @@ func (a *Activities) SendApplicationEmail(ctx context.Context, e workflows.Appli
 	})
 	return mailError(err)
 }
+
+// ApplicationDecisionRecorded reports whether the application carries decision
+// d: the workflow asks when the decision's commit gave up.
+func (a *Activities) ApplicationDecisionRecorded(ctx context.Context, d workflows.ApplicationDecision) (bool, error) {
+	app, err := a.DB.Application(ctx, "", d.ApplicationID)
+	if err != nil {
+		return false, permanent(err)
+	}
+	return app.Status == d.Status, nil
+}

@@ -83,3 +83,10 @@ func (a *Activities) SendInquiryEmail(ctx context.Context, e workflows.InquiryEm
 		Template: "inquiry_" + e.Kind, Data: data})
 	return mailError(err)
 }
+
+// InquiryChangeRecorded reports whether ch was committed, whatever time it
+// was committed at: the workflow asks when its commit gave up.
+func (a *Activities) InquiryChangeRecorded(ctx context.Context, ch workflows.InquiryChange) (bool, error) {
+	ok, err := a.DB.InquiryEventRecorded(ctx, ch.InquiryID, ch.Key)
+	return ok, permanent(err)
+}
