@@ -247,14 +247,14 @@ func EligibilityApplicationWorkflow(ctx workflow.Context, in ApplicationParams) 
 		}
 		start := workflow.Now(ctx)
 		if wait := in.SubmittedAt.Add(in.RemindAfter).Sub(start); in.RemindAfter > 0 && in.RemindAfter < in.ReviewSLA {
-			if workflow.Sleep(ctx, max(wait, 0)) != nil {
+			if sleep(ctx, max(wait, 0), "review reminder due") != nil {
 				return
 			}
 			if !st.Status.Open() || !record("review_reminder_sent") || send(ctx, EmailApplicationReminder, "managers") != nil {
 				return
 			}
 		}
-		if workflow.Sleep(ctx, max(st.ReviewDueAt.Sub(workflow.Now(ctx)), 0)) != nil {
+		if sleep(ctx, max(st.ReviewDueAt.Sub(workflow.Now(ctx)), 0), "review SLA due") != nil {
 			return
 		}
 		if st.Status.Open() && record("review_escalated") {
@@ -292,6 +292,13 @@ func EligibilityApplicationWorkflow(ctx workflow.Context, in ApplicationParams) 
 		return st, err
 	}
 	return st, nil
+}
+
+// sleep is workflow.Sleep with a timer named for the UI and CLI (Sleep is
+// the same timer named "Sleep": the command sequence does not change). The
+// clock's context is cancelled with the decision, which cancels the timer.
+func sleep(ctx workflow.Context, d time.Duration, summary string) error {
+	return workflow.NewTimerWithOptions(ctx, d, workflow.TimerOptions{Summary: summary}).Get(ctx, nil)
 }
 
 func pastTense(update string) string {
