@@ -29,9 +29,9 @@ type smtpServer struct {
 	host string
 	port int
 
-	mu     sync.Mutex
-	msgs   []received
-	refuse int // refuse this many more messages with refuseCode (default 451)
+	mu         sync.Mutex
+	msgs       []received
+	refuse     int // refuse this many more messages with refuseCode (default 451)
 	refuseCode int
 }
 
