@@ -190,9 +190,10 @@ func EligibilityApplicationWorkflow(ctx workflow.Context, in ApplicationParams) 
 		}
 	}
 
-	// email sends one email; retries are unlimited, so an error is either a
-	// cancellation (returned) or a permanent failure, logged rather than
-	// allowed to stop the case.
+	// email sends one email; it is retried for a week (mailOptions), so an
+	// error is either a cancellation (returned) or a permanent failure (a 5xx
+	// refusal, or a week of failures), logged rather than allowed to stop the
+	// case; the outbox row says failed, with the reply.
 	email := func(ctx workflow.Context, event, audience string) error {
 		err := workflow.ExecuteActivity(ctx, SendApplicationEmailActivity, ApplicationEmail{ApplicationID: in.ApplicationID, Event: event, Audience: audience}).Get(ctx, nil)
 		if err != nil && !temporal.IsCanceledError(err) {

@@ -154,7 +154,8 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 	}
 	// commit writes next to the read model and, once it is there, adopts it.
 	// An update's commit gives up after a few tries (a person is waiting and
-	// may retry); a timer's commit (durable) retries until the database is back.
+	// may retry). Before version 1 a timer's commit retried until the
+	// database was back, holding the lock (and every update) meanwhile.
 	//
 	// Version 1: a clock's commit is bounded too (systemCommitOptions), and a
 	// commit that gave up without a definite refusal may have landed: the
