@@ -28,6 +28,21 @@ type Activities struct {
 	PublicURL string
 }
 
+// ESMTPPermanent is the error type of an email the relay refused for good
+// (an SMTP 5xx reply): Temporal does not retry it, and the workflow logs it
+// (the outbox row says failed, with the reply).
+const ESMTPPermanent = "smtp_permanent"
+
+// mailError classifies a send's error: a 5xx reply is non-retryable; a 4xx
+// reply, a timeout or a relay that is down stays retryable, so the email is
+// delayed, not lost, while mail is out.
+func mailError(err error) error {
+	if err != nil && mail.IsPermanent(err) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ESMTPPermanent, err)
+	}
+	return permanent(err)
+}
+
 // permanent marks domain errors that no retry can fix (bad input, a case in
 // the wrong state, a missing row) as non-retryable, keeping their code as the
 // error type so workflows and callers can tell them apart.

@@ -45,7 +45,7 @@ func (a *Activities) SendAlertEmail(ctx context.Context, e workflows.AlertEmail)
 	data := alertEmail{Alert: al, Org: org, Details: e.Details, URL: AlertURL(a.PublicURL, al.ID)}
 	_, err = a.Mail.Send(ctx, mail.Message{Entity: "alert/" + al.ID, Event: "notify/" + e.Recipient, To: []string{e.Recipient},
 		Template: "alert_notification", Data: data})
-	return permanent(err)
+	return mailError(err)
 }
 
 // AlertURL is where a person opens an alert.
@@ -67,5 +67,5 @@ func (a *Activities) SendRuleTestEmail(ctx context.Context, e workflows.RuleTest
 			Org  *models.Org
 			URL  string
 		}{r, org, a.PublicURL + "/api/v1/alerts"}})
-	return permanent(err)
+	return mailError(err)
 }

@@ -62,5 +62,15 @@ func (a *Activities) SendApplicationEmail(ctx context.Context, e workflows.Appli
 			URL:      fmt.Sprintf("%s/api/v1/applications/%s", a.PublicURL, app.ID),
 			Settings: a.PublicURL + "/api/v1/settings/advanced-features"},
 	})
-	return permanent(err)
+	return mailError(err)
+}
+
+// ApplicationDecisionRecorded reports whether the application carries decision
+// d: the workflow asks when the decision's commit gave up.
+func (a *Activities) ApplicationDecisionRecorded(ctx context.Context, d workflows.ApplicationDecision) (bool, error) {
+	app, err := a.DB.Application(ctx, "", d.ApplicationID)
+	if err != nil {
+		return false, permanent(err)
+	}
+	return app.Status == d.Status, nil
 }

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/textproto"
 	"sync"
 	"testing"
 	"time"
 
 	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/huntdesk/huntdesk/activities"
@@ -213,3 +215,45 @@ func TestDecisionActivityIsIdempotent(t *testing.T) {
 
 // quiet drops the test environment's debug log.
 var quiet = sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+
+// TestPermanentSMTPFailureIsNotRetried: a 5xx from the relay becomes a
+// non-retryable error of type smtp_permanent (Temporal stops retrying, the
+// workflow records it); a temporary failure stays retryable.
+func TestPermanentSMTPFailureIsNotRetried(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	yes := true
+	actor := models.Principal{UserID: e.user.ID, OrgID: e.org.ID, Role: models.RoleCustomerAdmin}
+	app, _, err := e.db.CreateApplication(ctx, actor, models.ApplicationInput{ContactName: "Ann", ContactEmail: "ann@alpha.example", AcceptPrivacyStatement: &yes}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name      string
+		err       error
+		permanent bool
+	}{
+		{"550 bounce", &textproto.Error{Code: 550, Msg: "5.1.1 no such mailbox"}, true},
+		{"451 busy", &textproto.Error{Code: 451, Msg: "4.3.0 try again later"}, false},
+		{"relay down", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), false},
+	} {
+		m, err := mail.New(mail.Config{Host: "smtp.invalid", Port: 25, TLSPolicy: "none", From: "huntdesk@huntdesk.example"}, e.db.Outbox(),
+			mail.WithSender(func(context.Context, mail.Outgoing) error { return c.err }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		acts := &activities.Activities{DB: e.db, Mail: m, PublicURL: "https://huntdesk.example"}
+		var s testsuite.WorkflowTestSuite
+		s.SetLogger(quiet)
+		aenv := s.NewTestActivityEnvironment()
+		aenv.RegisterActivity(acts)
+		_, err = aenv.ExecuteActivity(acts.SendApplicationEmail, workflows.ApplicationEmail{ApplicationID: app.ID, Event: workflows.EmailApplicationReceived, Audience: "contact"})
+		var ae *temporal.ApplicationError
+		if !errors.As(err, &ae) {
+			t.Fatalf("%s: %v, want an application error", c.name, err)
+		}
+		if ae.NonRetryable() != c.permanent || (c.permanent && ae.Type() != activities.ESMTPPermanent) {
+			t.Errorf("%s: non-retryable=%v type=%s, want non-retryable=%v (%v)", c.name, ae.NonRetryable(), ae.Type(), c.permanent, err)
+		}
+	}
+}

@@ -81,5 +81,12 @@ func (a *Activities) SendInquiryEmail(ctx context.Context, e workflows.InquiryEm
 	}
 	_, err = a.Mail.Send(ctx, mail.Message{Entity: "inquiry/" + q.ID, Event: e.Event + "/" + e.Audience, To: to,
 		Template: "inquiry_" + e.Kind, Data: data})
-	return permanent(err)
+	return mailError(err)
+}
+
+// InquiryChangeRecorded reports whether ch was committed, whatever time it
+// was committed at: the workflow asks when its commit gave up.
+func (a *Activities) InquiryChangeRecorded(ctx context.Context, ch workflows.InquiryChange) (bool, error) {
+	ok, err := a.DB.InquiryEventRecorded(ctx, ch.InquiryID, ch.Key)
+	return ok, permanent(err)
 }

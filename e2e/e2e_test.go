@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -102,25 +103,57 @@ type mailMsg struct {
 }
 
 // waitMail polls the sink until a message to `to` whose subject contains
-// `subject` arrives, and returns it. Polling bounds how long we wait for an
-// asynchronous worker; it asserts nothing about speed.
-func (c client) waitMail(to, subject string) mailMsg {
+// `subject` (and whose subject or text contains each of `about`, e.g. the
+// case's id) arrives, and returns it. A message returned once is never
+// returned again, so a second wait for the same subject waits for a new
+// email rather than matching the earlier one. Polling bounds how long we wait
+// for an asynchronous worker; it asserts nothing about speed.
+func (c client) waitMail(to, subject string, about ...string) mailMsg {
 	c.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		r := c.call("GET", "/dev/mail?to="+url.QueryEscape(to), "", nil)
 		var msgs []mailMsg
 		r.decode(c.t, &msgs)
-		for _, m := range msgs {
-			if strings.Contains(strings.ToLower(m.Subject), strings.ToLower(subject)) {
+		for i := len(msgs) - 1; i >= 0; i-- { // newest first: take the oldest match
+			m := msgs[i]
+			if !strings.Contains(strings.ToLower(m.Subject), strings.ToLower(subject)) || !mentions(c, m, about) {
+				continue
+			}
+			if _, taken := takenMail.LoadOrStore(m.MessageID+"\x00"+to, true); !taken {
 				return m
 			}
 		}
 		if time.Now().After(deadline) {
-			c.t.Fatalf("no email to %s about %q; sink has %s", to, subject, r.body)
+			c.t.Fatalf("no new email to %s about %q %v; sink has %s", to, subject, about, r.body)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// takenMail holds the messages waitMail returned (Message-ID NUL recipient).
+// Message-IDs derive from (case, event), and case ids are unique, so one
+// set serves every stack of the test binary.
+var takenMail sync.Map
+
+// mentions reports whether m's subject or text contains every string of about.
+// The list view may omit the text, so it is read from the message itself.
+func mentions(c client, m mailMsg, about []string) bool {
+	if len(about) == 0 {
+		return true
+	}
+	text := m.Text
+	if text == "" {
+		var full mailMsg
+		c.call("GET", "/dev/mail/"+m.ID, "", nil).decode(c.t, &full)
+		text = full.Text
+	}
+	for _, a := range about {
+		if !strings.Contains(m.Subject, a) && !strings.Contains(text, a) {
+			return false
+		}
+	}
+	return true
 }
 
 func (c client) mailCount(to string) int {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,15 +14,27 @@ import (
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	devstack "github.com/huntdesk/huntdesk/internal/dev/stack"
+	"github.com/huntdesk/huntdesk/internal/store/storetest"
 	"github.com/huntdesk/huntdesk/workflows"
 )
 
+// historyVersion names the workflow version that today's code records: a
+// path's history is saved as testdata/<path>_<historyVersion>.json. Bump it
+// with every GetVersion change, so the new code paths are recorded beside the
+// released ones (the files without a suffix are the histories of the code
+// before GetVersion(issue-18-hardening)).
+const historyVersion = "v1"
+
 // TestRecordHistories runs every path of every workflow on the real server,
 // replays each history against today's workflow code, and — with
-// HUNTDESK_RECORD_HISTORIES=1 (make record-histories) — saves them to
-// workflows/testdata, where workflows' replay test keeps them replaying.
+// HUNTDESK_RECORD_HISTORIES=1 (make record-histories) — saves the ones that
+// are missing to workflows/testdata, where workflows' replay test keeps them
+// replaying. A recorded history is what released code did: it is never
+// overwritten, unless HUNTDESK_RERECORD names it (comma-separated file names
+// without .json), on purpose.
 func TestRecordHistories(t *testing.T) {
-	st := stack(t, t.TempDir(), "", 3*time.Second, fastInquiries(3*time.Second))
+	st := stack(t, t.TempDir(), storetest.DSN(t), 3*time.Second, fastInquiries(3*time.Second))
 	defer st.Close()
 	c := client{t: t, base: st.URL}
 	tok := st.Tokens
@@ -54,7 +68,7 @@ func TestRecordHistories(t *testing.T) {
 	paths["application_withdrawn"] = id
 
 	id = apply("admin@fabrikam.example", "late@fabrikam.example")
-	c.waitMail("manager@huntdesk.example", "overdue")
+	c.waitMail("manager@huntdesk.example", "overdue", id)
 	decide(id, "approve", tok["manager@huntdesk.example"], nil)
 	paths["application_escalated_then_approved"] = id
 
@@ -89,14 +103,14 @@ func TestRecordHistories(t *testing.T) {
 	inquiries["inquiry_samples_then_concluded"] = id
 
 	id = ask(fab, "late@fabrikam.example")
-	c.waitMail("manager@huntdesk.example", "SLA breached")
+	c.waitMail("manager@huntdesk.example", "SLA breached", id)
 	do(id, "cancel", fab, nil)
 	inquiries["inquiry_breached_then_cancelled"] = id
 
 	id = ask(fab, "silent@fabrikam.example")
 	do(id, "claim", expert, nil)
 	do(id, "reports", expert, map[string]any{"category": "more_info_needed", "message": "Who ran it?"})
-	c.waitMail("silent@fabrikam.example", "closed: no response")
+	c.waitMail("silent@fabrikam.example", "closed: no response", id)
 	inquiries["inquiry_closed_no_response"] = id
 
 	id = ask(contoso, "chatty@contoso.example")
@@ -107,10 +121,6 @@ func TestRecordHistories(t *testing.T) {
 	do(id, "reports", expert, map[string]any{"category": "concluded", "message": "Done."})
 	inquiries["inquiry_more_time_response_concluded"] = id
 
-	record := os.Getenv("HUNTDESK_RECORD_HISTORIES") != ""
-	replayer := worker.NewWorkflowReplayer()
-	replayer.RegisterWorkflowWithOptions(workflows.EligibilityApplicationWorkflow, workflow.RegisterOptions{Name: workflows.ApplicationWorkflow})
-	replayer.RegisterWorkflowWithOptions(workflows.ExpertInquiryWorkflow, workflow.RegisterOptions{Name: workflows.InquiryWorkflow})
 	ids := map[string]string{}
 	for name, appID := range paths {
 		ids[name] = workflows.ApplicationWorkflowID(appID)
@@ -125,28 +135,95 @@ func TestRecordHistories(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		h := &historypb.History{}
-		it := st.Client.GetWorkflowHistory(context.Background(), wfID, "", false, 0)
-		for it.HasNext() {
-			ev, err := it.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.Events = append(h.Events, ev)
-		}
-		if err := replayer.ReplayWorkflowHistory(nil, h); err != nil {
-			t.Fatalf("%s does not replay: %v", name, err)
-		}
-		if record {
-			b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join("..", "workflows", "testdata", name+".json"), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
+		saveHistory(t, st, name, history(t, st, wfID, ""))
+	}
+}
+
+// TestRecordContinuedAsNewHistory records an inquiry that continues as new
+// (MaxChanges 2: claim, more time, then the next run concludes): the run that
+// continued and the run that carried its state on.
+func TestRecordContinuedAsNewHistory(t *testing.T) {
+	st := stack(t, t.TempDir(), storetest.DSN(t), time.Hour, func(cfg *devstack.Config) {
+		fastInquiries(10 * time.Minute)(cfg) // no clock event in between
+		cfg.Inquiries.MaxChanges = 2
+	})
+	defer st.Close()
+	c := client{t: t, base: st.URL}
+	tok := st.Tokens
+	var q struct{ ID string }
+	r := c.call("POST", "/api/v1/inquiries", tok["admin@fabrikam.example"], map[string]any{"topic_url": "https://security.microsoft.com/alerts/a1",
+		"context": "What does this alert mean for us, please?", "contact_email": "long@fabrikam.example"})
+	r.decode(t, &q)
+	if r.status != 201 {
+		t.Fatalf("ask: %d %s", r.status, r.body)
+	}
+	c.waitMail("long@fabrikam.example", "received your question", q.ID)
+	for _, step := range []struct {
+		action string
+		body   any
+	}{{"claim", nil}, {"reports", map[string]any{"category": "more_time_needed", "message": "Digging."}}, {"reports", map[string]any{"category": "concluded", "message": "Done."}}} {
+		if r := c.call("POST", "/api/v1/inquiries/"+q.ID+"/"+step.action, tok["expert@huntdesk.example"], step.body); r.status/100 != 2 {
+			t.Fatalf("%s: %d %s", step.action, r.status, r.body)
 		}
 	}
+	wfID := workflows.InquiryWorkflowID(q.ID)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := st.Client.GetWorkflow(ctx, wfID, "").Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	last := history(t, st, wfID, "")
+	prev := last.Events[0].GetWorkflowExecutionStartedEventAttributes().GetContinuedExecutionRunId()
+	if prev == "" {
+		t.Fatal("the inquiry did not continue as new")
+	}
+	saveHistory(t, st, "inquiry_continued_as_new_first_run", history(t, st, wfID, prev))
+	saveHistory(t, st, "inquiry_continued_as_new", last)
+}
+
+// history fetches one run's history (runID "": the latest run).
+func history(t *testing.T, st *devstack.Stack, wfID, runID string) *historypb.History {
+	t.Helper()
+	h := &historypb.History{}
+	it := st.Client.GetWorkflowHistory(context.Background(), wfID, runID, false, 0)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Events = append(h.Events, ev)
+	}
+	return h
+}
+
+// saveHistory replays h against today's code and, when recording, writes it
+// to testdata/<name>_<historyVersion>.json unless that file exists (or
+// HUNTDESK_RERECORD names it).
+func saveHistory(t *testing.T, st *devstack.Stack, name string, h *historypb.History) {
+	t.Helper()
+	replayer := worker.NewWorkflowReplayer()
+	replayer.RegisterWorkflowWithOptions(workflows.EligibilityApplicationWorkflow, workflow.RegisterOptions{Name: workflows.ApplicationWorkflow})
+	replayer.RegisterWorkflowWithOptions(workflows.ExpertInquiryWorkflow, workflow.RegisterOptions{Name: workflows.InquiryWorkflow})
+	if err := replayer.ReplayWorkflowHistory(nil, h); err != nil {
+		t.Fatalf("%s does not replay: %v", name, err)
+	}
+	if os.Getenv("HUNTDESK_RECORD_HISTORIES") == "" {
+		return
+	}
+	name += "_" + historyVersion
+	path := filepath.Join("..", "workflows", "testdata", name+".json")
+	if _, err := os.Stat(path); err == nil && !slices.Contains(strings.Split(os.Getenv("HUNTDESK_RERECORD"), ","), name) {
+		t.Logf("%s exists: kept (HUNTDESK_RERECORD=%s replaces it)", path, name)
+		return
+	}
+	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("recorded %s", path)
 }
 
 // userID finds a user's id through the API.

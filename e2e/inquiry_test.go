@@ -179,7 +179,7 @@ func TestInquiryLifecycle(t *testing.T) {
 }
 
 func TestInquiryBreachEscalates(t *testing.T) {
-	st := stack(t, t.TempDir(), "", time.Hour, fastInquiries(2*time.Second))
+	st := stack(t, t.TempDir(), storetest.DSN(t), time.Hour, fastInquiries(2*time.Second))
 	defer st.Close()
 	c := client{t: t, base: st.URL}
 	var q inquiry
@@ -189,8 +189,8 @@ func TestInquiryBreachEscalates(t *testing.T) {
 	if r.status != 201 || q.Subscription != "full" || q.TopicKind != "device" {
 		t.Fatalf("submit: %d %s", r.status, r.body)
 	}
-	c.waitMail("expert@huntdesk.example", "SLA warning")
-	esc := c.waitMail("manager@huntdesk.example", "SLA breached")
+	c.waitMail("expert@huntdesk.example", "SLA warning", q.ID)
+	esc := c.waitMail("manager@huntdesk.example", "SLA breached", q.ID)
 	if !strings.Contains(esc.Text, q.ID) {
 		t.Fatalf("escalation: %q", esc.Text)
 	}

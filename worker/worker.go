@@ -19,10 +19,12 @@ func Register(r worker.Registry, a *activities.Activities) {
 	r.RegisterActivityWithOptions(a.SendApplicationEmail, activity.RegisterOptions{Name: workflows.SendApplicationEmailActivity})
 	r.RegisterActivityWithOptions(a.RecordApplicationDecision, activity.RegisterOptions{Name: workflows.RecordApplicationDecisionActivity})
 	r.RegisterActivityWithOptions(a.RecordApplicationEvent, activity.RegisterOptions{Name: workflows.RecordApplicationEventActivity})
+	r.RegisterActivityWithOptions(a.ApplicationDecisionRecorded, activity.RegisterOptions{Name: workflows.ApplicationDecisionRecordedActivity})
 
 	r.RegisterWorkflowWithOptions(workflows.ExpertInquiryWorkflow, workflow.RegisterOptions{Name: workflows.InquiryWorkflow})
 	r.RegisterActivityWithOptions(a.ApplyInquiryChange, activity.RegisterOptions{Name: workflows.ApplyInquiryChangeActivity})
 	r.RegisterActivityWithOptions(a.SendInquiryEmail, activity.RegisterOptions{Name: workflows.SendInquiryEmailActivity})
+	r.RegisterActivityWithOptions(a.InquiryChangeRecorded, activity.RegisterOptions{Name: workflows.InquiryChangeRecordedActivity})
 
 	r.RegisterWorkflowWithOptions(workflows.AlertNotificationWorkflow, workflow.RegisterOptions{Name: workflows.AlertWorkflow})
 	r.RegisterWorkflowWithOptions(workflows.NotificationRuleTestWorkflow, workflow.RegisterOptions{Name: workflows.RuleTestWorkflow})

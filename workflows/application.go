@@ -95,6 +95,9 @@ const (
 	SendApplicationEmailActivity      = "SendApplicationEmail"
 	RecordApplicationDecisionActivity = "RecordApplicationDecision"
 	RecordApplicationEventActivity    = "RecordApplicationEvent"
+	// ApplicationDecisionRecordedActivity reconciles a decision whose commit
+	// gave up: did the database apply it after all?
+	ApplicationDecisionRecordedActivity = "ApplicationDecisionRecorded"
 )
 
 // Email events of Process A.
@@ -125,6 +128,9 @@ func InvalidState(msg string) error {
 //     rejection; a withdrawal sends nothing more.
 func EligibilityApplicationWorkflow(ctx workflow.Context, in ApplicationParams) (ApplicationStatus, error) {
 	ctx = workflow.WithActivityOptions(ctx, mailOptions)
+	// Version 1 (issue 18) changes the command sequence; runs recorded before
+	// it replay the DefaultVersion paths, kept below unchanged.
+	hardened := workflow.GetVersion(ctx, hardening, workflow.DefaultVersion, 1) >= 1
 	st := ApplicationStatus{Status: models.ApplicationSubmitted, ReviewDueAt: in.SubmittedAt.Add(in.ReviewSLA)}
 	deciding := false // a decision update is committing; refuse others meanwhile
 
@@ -154,7 +160,18 @@ func EligibilityApplicationWorkflow(ctx workflow.Context, in ApplicationParams) 
 			// Commit before answering, so the caller's next read shows it.
 			actx := workflow.WithActivityOptions(ctx, commitOptions)
 			if err := workflow.ExecuteActivity(actx, RecordApplicationDecisionActivity, d).Get(ctx, nil); err != nil {
-				return st, err
+				// Version 1: the commit gave up without a definite refusal, so
+				// it may have landed; ask the database and adopt it if it did,
+				// rather than leave an approved row behind an open workflow.
+				if !hardened || !outcomeUnknown(err) {
+					return st, err
+				}
+				var landed bool
+				rctx := workflow.WithActivityOptions(ctx, reconcileOptions)
+				if rerr := workflow.ExecuteActivity(rctx, ApplicationDecisionRecordedActivity, d).Get(ctx, &landed); rerr != nil || !landed {
+					return st, err
+				}
+				workflow.GetLogger(ctx).Warn("application decision gave up but had landed; adopted", "status", to, "error", err)
 			}
 			st.Status, st.DecidedAt, st.DecidedBy = to, &now, r.Actor.UserID
 			return st, nil
@@ -173,9 +190,10 @@ func EligibilityApplicationWorkflow(ctx workflow.Context, in ApplicationParams) 
 		}
 	}
 
-	// email sends one email; retries are unlimited, so an error is either a
-	// cancellation (returned) or a permanent failure, logged rather than
-	// allowed to stop the case.
+	// email sends one email; it is retried for a week (mailOptions), so an
+	// error is either a cancellation (returned) or a permanent failure (a 5xx
+	// refusal, or a week of failures), logged rather than allowed to stop the
+	// case; the outbox row says failed, with the reply.
 	email := func(ctx workflow.Context, event, audience string) error {
 		err := workflow.ExecuteActivity(ctx, SendApplicationEmailActivity, ApplicationEmail{ApplicationID: in.ApplicationID, Event: event, Audience: audience}).Get(ctx, nil)
 		if err != nil && !temporal.IsCanceledError(err) {
@@ -184,11 +202,38 @@ func EligibilityApplicationWorkflow(ctx workflow.Context, in ApplicationParams) 
 		}
 		return err
 	}
+	// Version 1: emails are queued and sent by their own coroutine, so a
+	// relay that is down delays mail, never the review clock. A 5xx refusal
+	// or a week of failures is recorded in the outbox and logged.
+	var pending []ApplicationEmail
+	send := func(ctx workflow.Context, event, audience string) error {
+		if !hardened {
+			return email(ctx, event, audience)
+		}
+		pending = append(pending, ApplicationEmail{ApplicationID: in.ApplicationID, Event: event, Audience: audience})
+		return nil
+	}
+	if hardened {
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			for workflow.Await(ctx, func() bool { return len(pending) > 0 }) == nil {
+				e := pending[0]
+				if email(ctx, e.Event, e.Audience) != nil {
+					return // cancelled
+				}
+				pending = pending[1:]
+			}
+		})
+	}
 
 	// The review clock runs beside the wait for a decision and stops with it.
 	clockCtx, stopClock := workflow.WithCancel(ctx)
 	workflow.Go(clockCtx, func(ctx workflow.Context) {
 		record := func(action string) bool {
+			// Version 1: a decision that is committing wins over the clock;
+			// once it is committed the application is no longer open.
+			if hardened && (workflow.Await(ctx, func() bool { return !deciding }) != nil || !st.Status.Open()) {
+				return false
+			}
 			now := workflow.Now(ctx)
 			ev := ApplicationEvent{ApplicationID: in.ApplicationID, Action: action, At: now}
 			if err := workflow.ExecuteActivity(ctx, RecordApplicationEventActivity, ev).Get(ctx, nil); err != nil {
@@ -203,26 +248,26 @@ func EligibilityApplicationWorkflow(ctx workflow.Context, in ApplicationParams) 
 		}
 		start := workflow.Now(ctx)
 		if wait := in.SubmittedAt.Add(in.RemindAfter).Sub(start); in.RemindAfter > 0 && in.RemindAfter < in.ReviewSLA {
-			if workflow.Sleep(ctx, max(wait, 0)) != nil {
+			if sleep(ctx, max(wait, 0), "review reminder due") != nil {
 				return
 			}
-			if !st.Status.Open() || !record("review_reminder_sent") || email(ctx, EmailApplicationReminder, "managers") != nil {
+			if !st.Status.Open() || !record("review_reminder_sent") || send(ctx, EmailApplicationReminder, "managers") != nil {
 				return
 			}
 		}
-		if workflow.Sleep(ctx, max(st.ReviewDueAt.Sub(workflow.Now(ctx)), 0)) != nil {
+		if sleep(ctx, max(st.ReviewDueAt.Sub(workflow.Now(ctx)), 0), "review SLA due") != nil {
 			return
 		}
 		if st.Status.Open() && record("review_escalated") {
-			_ = email(ctx, EmailApplicationOverdue, "managers")
+			_ = send(ctx, EmailApplicationOverdue, "managers")
 		}
 	})
 
-	if err := email(ctx, EmailApplicationReceived, "contact"); err != nil {
+	if err := send(ctx, EmailApplicationReceived, "contact"); err != nil {
 		return st, err
 	}
 	if st.Status.Open() {
-		if err := email(ctx, EmailApplicationNew, "managers"); err != nil {
+		if err := send(ctx, EmailApplicationNew, "managers"); err != nil {
 			return st, err
 		}
 	}
@@ -234,19 +279,27 @@ func EligibilityApplicationWorkflow(ctx workflow.Context, in ApplicationParams) 
 
 	switch st.Status {
 	case models.ApplicationApproved:
-		if err := email(ctx, EmailApplicationApproved, "contact"); err != nil {
+		if err := send(ctx, EmailApplicationApproved, "contact"); err != nil {
 			return st, err
 		}
 	case models.ApplicationRejected:
-		if err := email(ctx, EmailApplicationRejected, "contact"); err != nil {
+		if err := send(ctx, EmailApplicationRejected, "contact"); err != nil {
 			return st, err
 		}
 	}
-	// Let a racing update's validator see the final state, then finish.
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	// Let a racing update's validator see the final state and (version 1)
+	// the last emails go out, then finish.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && len(pending) == 0 }); err != nil {
 		return st, err
 	}
 	return st, nil
+}
+
+// sleep is workflow.Sleep with a timer named for the UI and CLI (Sleep is
+// the same timer named "Sleep": the command sequence does not change). The
+// clock's context is cancelled with the decision, which cancels the timer.
+func sleep(ctx workflow.Context, d time.Duration, summary string) error {
+	return workflow.NewTimerWithOptions(ctx, d, workflow.TimerOptions{Summary: summary}).Get(ctx, nil)
 }
 
 func pastTense(update string) string {

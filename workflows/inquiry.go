@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"errors"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -52,7 +54,12 @@ type InquiryState struct {
 	Reminded    int       // reminders sent in the current pause
 	Reports     int
 	Pending     []InquiryEmail // emails decided but not yet sent (survive continue-as-new)
+	Applied     []string       // ids of the last maxApplied updates applied (survive continue-as-new): a retry is not applied twice
 }
+
+// maxApplied bounds InquiryState.Applied: a client retries an update within
+// minutes, and an inquiry sees a few dozen updates in its life.
+const maxApplied = 500
 
 // InquiryCommand is the argument of every inquiry update.
 type InquiryCommand struct {
@@ -93,8 +100,9 @@ type InquiryEmail struct {
 
 // Activities of Process B.
 const (
-	ApplyInquiryChangeActivity = "ApplyInquiryChange"
-	SendInquiryEmailActivity   = "SendInquiryEmail"
+	ApplyInquiryChangeActivity    = "ApplyInquiryChange"
+	SendInquiryEmailActivity      = "SendInquiryEmail"
+	InquiryChangeRecordedActivity = "InquiryChangeRecorded" // reconciles a commit whose outcome is unknown
 )
 
 func forbidden(msg string) error {
@@ -119,6 +127,9 @@ func badInput(msg string) error {
 //     period; concluded closes the inquiry.
 func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState, error) {
 	ctx = workflow.WithActivityOptions(ctx, mailOptions)
+	// Version 1 (issue 18) changes the command sequence; runs recorded before
+	// it replay the DefaultVersion paths, kept below unchanged.
+	hardened := workflow.GetVersion(ctx, hardening, workflow.DefaultVersion, 1) >= 1
 	first := in.State == nil
 	st := InquiryState{}
 	if first {
@@ -143,19 +154,36 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 	}
 	// commit writes next to the read model and, once it is there, adopts it.
 	// An update's commit gives up after a few tries (a person is waiting and
-	// may retry); a timer's commit (durable) retries until the database is back.
+	// may retry). Before version 1 a timer's commit retried until the
+	// database was back, holding the lock (and every update) meanwhile.
+	//
+	// Version 1: a clock's commit is bounded too (systemCommitOptions), and a
+	// commit that gave up without a definite refusal may have landed: the
+	// workflow asks the database and adopts the change if it is there, so the
+	// row and the workflow never drift apart.
 	commit := func(ctx workflow.Context, next InquiryState, ch InquiryChange) error {
 		ch.InquiryID, ch.At = in.InquiryID, workflow.Now(ctx)
 		ch.Status, ch.Assignee, ch.DueAt, ch.Breached = next.Status, next.Assignee, next.DueAt, next.Breached
 		opts := commitOptions
 		if ch.Actor == system {
 			opts = mailOptions
+			if hardened {
+				opts = systemCommitOptions
+			}
 		}
 		actx := workflow.WithActivityOptions(ctx, opts)
 		if err := workflow.ExecuteActivity(actx, ApplyInquiryChangeActivity, ch).Get(ctx, nil); err != nil {
-			return err
+			if !hardened || !outcomeUnknown(err) {
+				return err
+			}
+			var landed bool
+			rctx := workflow.WithActivityOptions(ctx, reconcileOptions)
+			if rerr := workflow.ExecuteActivity(rctx, InquiryChangeRecordedActivity, ch).Get(ctx, &landed); rerr != nil || !landed {
+				return err
+			}
+			workflow.GetLogger(ctx).Warn("inquiry commit gave up but had landed; adopted", "key", ch.Key, "error", err)
 		}
-		next.Pending = st.Pending
+		next.Pending, next.Applied = st.Pending, st.Applied
 		st = next
 		version++
 		return nil
@@ -168,6 +196,18 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 		name     string
 		validate func(InquiryCommand) error
 		apply    func(ctx workflow.Context, c InquiryCommand) error
+	}
+	// seen reports whether this update's id was applied already (version 1):
+	// a client's retry of an applied update is answered with the state.
+	seen := func(ctx workflow.Context) bool {
+		u := workflow.GetCurrentUpdateInfo(ctx)
+		return hardened && u != nil && slices.Contains(st.Applied, u.ID)
+	}
+	remember := func(ctx workflow.Context) {
+		if u := workflow.GetCurrentUpdateInfo(ctx); hardened && u != nil {
+			ids := append(slices.Clone(st.Applied), u.ID)
+			st.Applied = ids[max(len(ids)-maxApplied, 0):]
+		}
 	}
 	open := func() error {
 		if !st.Status.Open() {
@@ -292,6 +332,9 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 					return st, err
 				}
 				defer lock.Unlock()
+				if seen(ctx) {
+					return st, nil
+				}
 				if c.Actor.UserID == "" {
 					return st, badInput("actor is required")
 				}
@@ -299,9 +342,15 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 					return st, err
 				}
 				err := u.apply(ctx, c)
+				if err == nil {
+					remember(ctx)
+				}
 				return st, err
 			},
-			workflow.UpdateHandlerOptions{Validator: func(c InquiryCommand) error {
+			workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, c InquiryCommand) error {
+				if seen(ctx) {
+					return nil
+				}
 				if c.Actor.UserID == "" {
 					return badInput("actor is required")
 				}
@@ -363,13 +412,38 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 		return nil
 	}
 
+	// Version 1: emails go out from their own coroutine, oldest first, so an
+	// SMTP outage delays mail and never the clock. The list survives
+	// continue-as-new; an email in flight when the run continues is sent
+	// again by the next run, and the outbox (same Message-ID) skips it.
+	if hardened {
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			for {
+				if err := workflow.Await(ctx, func() bool { return len(st.Pending) > 0 }); err != nil {
+					return
+				}
+				e := st.Pending[0]
+				if err := workflow.ExecuteActivity(ctx, SendInquiryEmailActivity, e).Get(ctx, nil); err != nil {
+					if temporal.IsCanceledError(err) {
+						return
+					}
+					// A 5xx refusal or a week of failures: recorded in the
+					// outbox (status failed, with the reply) and logged here;
+					// one bad email must not stop the case nor the others.
+					workflow.GetLogger(ctx).Error("inquiry email failed permanently", "event", e.Event, "audience", e.Audience, "error", err)
+				}
+				st.Pending = st.Pending[1:]
+			}
+		})
+	}
+
 	maxChanges := in.MaxChanges
 	if maxChanges <= 0 {
 		maxChanges = 200 // a few thousand events: far below Temporal's limits
 	}
 	for {
-		// Send what was decided, oldest first; each email is its own retried activity.
-		for len(st.Pending) > 0 {
+		// Before version 1: send what was decided inline, oldest first.
+		for !hardened && len(st.Pending) > 0 {
 			e := st.Pending[0]
 			if err := workflow.ExecuteActivity(ctx, SendInquiryEmailActivity, e).Get(ctx, nil); err != nil {
 				if temporal.IsCanceledError(err) {
@@ -389,7 +463,7 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return st, err
 			}
-			if len(st.Pending) == 0 && st.Status.Open() {
+			if (hardened || len(st.Pending) == 0) && st.Status.Open() {
 				next := in
 				next.State = &st
 				return st, workflow.NewContinueAsNewError(ctx, InquiryWorkflow, next)
@@ -397,15 +471,15 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 			continue
 		}
 		seen := version
-		wait, ok := nextDeadline(st, in, workflow.Now(ctx))
-		changed := func() bool { return version != seen || len(st.Pending) > 0 }
+		wait, due, ok := nextDeadline(st, in, workflow.Now(ctx))
+		changed := func() bool { return version != seen || (!hardened && len(st.Pending) > 0) }
 		if !ok {
 			if err := workflow.Await(ctx, changed); err != nil {
 				return st, err
 			}
 			continue
 		}
-		if wait > 0 {
+		if wait > 0 && !hardened {
 			woke, err := workflow.AwaitWithTimeout(ctx, wait, changed)
 			if err != nil {
 				return st, err
@@ -414,43 +488,81 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 				continue
 			}
 		}
+		if wait > 0 && hardened {
+			// An explicit timer, cancelled when a change wins the race, so no
+			// timer outlives its wait (AwaitWithTimeout leaves it running).
+			tctx, cancel := workflow.WithCancel(ctx)
+			timer := workflow.NewTimerWithOptions(tctx, wait, workflow.TimerOptions{Summary: due})
+			err := workflow.Await(ctx, func() bool { return changed() || timer.IsReady() })
+			fired := timer.IsReady()
+			cancel()
+			if err != nil {
+				return st, err
+			}
+			if !fired {
+				continue
+			}
+		}
 		if err := fire(ctx, workflow.Now(ctx)); err != nil {
-			return st, err
+			if !hardened || temporal.IsCanceledError(err) {
+				return st, err
+			}
+			// The database refused the clock's commit for a minute: release
+			// the lock (fire did), let updates through, and try again.
+			workflow.GetLogger(ctx).Warn("clock event not committed; retrying", "error", err)
+			if err := workflow.NewTimerWithOptions(ctx, systemRetry, workflow.TimerOptions{Summary: "retry " + due}).Get(ctx, nil); err != nil {
+				return st, err
+			}
 		}
 	}
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	// Wait for the last emails (version 1: the sender's) and any update still
+	// answering, then finish.
+	if err := workflow.Await(ctx, func() bool { return (!hardened || len(st.Pending) == 0) && workflow.AllHandlersFinished(ctx) }); err != nil {
 		return st, err
 	}
 	return st, nil
 }
 
-// nextDeadline is how long until the next clock event, if any is due.
-func nextDeadline(st InquiryState, in InquiryParams, now time.Time) (time.Duration, bool) {
-	var at []time.Time
+// outcomeUnknown reports whether a commit's error leaves its outcome open:
+// anything but a definite, non-retryable refusal (bad input, wrong state),
+// e.g. retries exhausted on a database error or a timeout.
+func outcomeUnknown(err error) bool {
+	var ae *temporal.ApplicationError
+	return !temporal.IsCanceledError(err) && !(errors.As(err, &ae) && ae.NonRetryable())
+}
+
+// nextDeadline is how long until the next clock event, if any is due, and
+// what falls due then (the timer's summary).
+func nextDeadline(st InquiryState, in InquiryParams, now time.Time) (time.Duration, string, bool) {
+	type due struct {
+		at   time.Time
+		what string
+	}
+	var at []due
 	switch {
 	case st.Status == models.InquiryAwaitingCustomer:
-		at = append(at, st.PausedAt.Add(in.CustomerTimeout))
+		at = append(at, due{st.PausedAt.Add(in.CustomerTimeout), "close without response"})
 		if st.Reminded < len(in.Reminders) {
-			at = append(at, st.PausedAt.Add(in.Reminders[st.Reminded]))
+			at = append(at, due{st.PausedAt.Add(in.Reminders[st.Reminded]), "customer reminder"})
 		}
 	case st.Status.Open() && !st.DueAt.IsZero():
 		if !st.Warned {
-			at = append(at, st.PeriodStart.Add(in.WarnAfter))
+			at = append(at, due{st.PeriodStart.Add(in.WarnAfter), "progress report warning"})
 		}
 		if !st.Breached {
-			at = append(at, st.DueAt)
+			at = append(at, due{st.DueAt, "progress report due"})
 		}
 	}
 	if len(at) == 0 {
-		return 0, false
+		return 0, "", false
 	}
 	min := at[0]
 	for _, t := range at[1:] {
-		if t.Before(min) {
+		if t.at.Before(min.at) {
 			min = t
 		}
 	}
-	return max(min.Sub(now), 0), true
+	return max(min.at.Sub(now), 0), min.what, true
 }
 
 var system = Actor{UserID: models.SystemActor, Role: "system"}

@@ -12,9 +12,10 @@ import (
 )
 
 // TestReplayRecordedHistories replays every history in testdata/ (recorded
-// from the real server by `make record-histories`) against today's code: a
-// change that would break a running case fails here. Change a workflow's
-// command sequence only behind workflow.GetVersion.
+// from the real server by `make record-histories`, which adds missing files
+// and never overwrites one) against today's code: a change that would break a
+// running case fails here. Change a workflow's command sequence only behind
+// workflow.GetVersion, keep the old histories, and record the new paths.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil {
@@ -22,6 +23,13 @@ func TestReplayRecordedHistories(t *testing.T) {
 	}
 	want := map[string]bool{"application_approved": false, "application_rejected": false, "application_withdrawn": false, "application_escalated_then_approved": false,
 		"inquiry_samples_then_concluded": false, "inquiry_breached_then_cancelled": false, "inquiry_closed_no_response": false, "inquiry_more_time_response_concluded": false}
+	// Version 1 (GetVersion issue-18-hardening): the same paths on today's
+	// code, and an inquiry that continued as new (both runs).
+	for _, name := range []string{"application_approved", "application_rejected", "application_withdrawn", "application_escalated_then_approved",
+		"inquiry_samples_then_concluded", "inquiry_breached_then_cancelled", "inquiry_closed_no_response", "inquiry_more_time_response_concluded",
+		"inquiry_continued_as_new_first_run", "inquiry_continued_as_new"} {
+		want[name+"_v1"] = false
+	}
 	r := worker.NewWorkflowReplayer()
 	r.RegisterWorkflowWithOptions(workflows.EligibilityApplicationWorkflow, workflow.RegisterOptions{Name: workflows.ApplicationWorkflow})
 	r.RegisterWorkflowWithOptions(workflows.ExpertInquiryWorkflow, workflow.RegisterOptions{Name: workflows.InquiryWorkflow})

@@ -37,6 +37,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/textproto"
 	"slices"
 	"strconv"
 	"strings"
@@ -234,6 +235,20 @@ func (m *Mailer) Send(ctx context.Context, msg Message) (string, error) {
 		return id, fmt.Errorf("mail: outbox: mark %s sent: %w", id, err)
 	}
 	return id, nil
+}
+
+// IsPermanent reports whether err carries an SMTP reply in the 5xx range: the
+// relay refused the message for good (a bounced mailbox, a policy refusal),
+// and sending it again cannot help. A 4xx reply, a timeout or a relay that
+// cannot be reached is temporary: the caller retries. Only SMTP replies are
+// classified, never an error's text.
+func IsPermanent(err error) bool {
+	var se *gomail.SendError
+	if errors.As(err, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600 {
+		return true
+	}
+	var te *textproto.Error
+	return errors.As(err, &te) && te.Code >= 500 && te.Code < 600
 }
 
 // checkMessage validates everything that reaches a header and returns the

@@ -29,9 +29,10 @@ type smtpServer struct {
 	host string
 	port int
 
-	mu     sync.Mutex
-	msgs   []received
-	refuse int // refuse this many more messages with a 451
+	mu         sync.Mutex
+	msgs       []received
+	refuse     int // refuse this many more messages with refuseCode (default 451)
+	refuseCode int
 }
 
 type received struct {
@@ -90,6 +91,9 @@ func (x *session) Data(r io.Reader) error {
 	defer x.s.mu.Unlock()
 	if x.s.refuse > 0 {
 		x.s.refuse--
+		if x.s.refuseCode >= 500 {
+			return &smtp.SMTPError{Code: x.s.refuseCode, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "mailbox unavailable"}
+		}
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 	}
 	x.s.msgs = append(x.s.msgs, received{from: x.from, to: x.to, data: string(b)})
@@ -269,6 +273,48 @@ func TestServerRefusalIsRetriedAndDeliveredOnce(t *testing.T) {
 	}
 }
 
+// TestSMTPFailuresAreClassified: a 5xx answer is permanent (no retry can fix
+// a bounced address), a 4xx answer or a relay that cannot be reached is
+// temporary. Activities turn permanent failures into non-retryable errors.
+func TestSMTPFailuresAreClassified(t *testing.T) {
+	s := startSMTP(t)
+	s.mu.Lock()
+	s.refuse, s.refuseCode = 1, 550
+	s.mu.Unlock()
+	ob := &mail.MemoryOutbox{}
+	m := newMailer(t, config(s), ob)
+	msg := mail.Message{Entity: "inquiry/q_9", Event: "ack/contact", To: []string{"gone@alpha.example"}, Template: "test"}
+	id, err := m.Send(context.Background(), msg)
+	if err == nil || !mail.IsPermanent(err) {
+		t.Fatalf("a 550 must be a permanent failure: %v", err)
+	}
+	if e, _ := ob.Entry(id); e.Sent || !strings.Contains(e.LastError, "550") {
+		t.Fatalf("a bounce must be recorded: %+v", e)
+	}
+
+	s.mu.Lock()
+	s.refuse, s.refuseCode = 1, 451
+	s.mu.Unlock()
+	msg.Event = "ack/other"
+	if _, err := m.Send(context.Background(), msg); err == nil || mail.IsPermanent(err) {
+		t.Fatalf("a 451 is temporary: %v", err)
+	}
+
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cfg := config(s)
+	cfg.Port = closed
+	down := newMailer(t, cfg, ob)
+	msg.Event = "ack/down"
+	if _, err := down.Send(context.Background(), msg); err == nil || mail.IsPermanent(err) {
+		t.Fatalf("a relay that is down is temporary: %v", err)
+	}
+	if mail.IsPermanent(errors.New("550 looks like a bounce but is not an SMTP reply")) {
+		t.Fatal("only SMTP replies are classified")
+	}
+}
+
 func TestInjectedSenderFailureIsRetriedAndDeliveredOnce(t *testing.T) {
 	fail := errors.New("connection reset")
 	var calls int
@@ -323,6 +369,8 @@ func TestBadInputIsRefusedAndNothingSent(t *testing.T) {
 		{"no entity", "entity", func(m *mail.Message) { m.Entity = "" }},
 		{"LF in the entity", "entity", func(m *mail.Message) { m.Entity = "e\nX: y" }},
 		{"NUL in the event", "event", func(m *mail.Message) { m.Event = "v\x00w" }},
+		{"CR/LF in the event", "event", func(m *mail.Message) { m.Event = "v\r\nBcc: evil@c.example" }},
+		{"LF in the event", "event", func(m *mail.Message) { m.Event = "v\nX: y" }},
 		{"unknown template", "template", func(m *mail.Message) { m.Template = "nope" }},
 		{"CR/LF in the rendered subject", "subject", func(m *mail.Message) { m.Data = "x\r\nBcc: evil@c.example" }},
 		{"LF in the rendered subject", "subject", func(m *mail.Message) { m.Data = "x\ny" }},

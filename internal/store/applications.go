@@ -176,6 +176,9 @@ func (db *DB) RecordApplicationEvent(ctx context.Context, id, action string, at 
 		if err := tx.Where("id = ?", id).Take(&app).Error; err != nil {
 			return notFound(err, "application")
 		}
+		if !app.Status.Open() { // the review clock of a decided application has stopped
+			return models.Errorf(models.EINVALIDSTATE, "the application is already %s", app.Status)
+		}
 		if err := tx.Model(&app).Where(col+" IS NULL").Update(col, at).Error; err != nil {
 			return err
 		}

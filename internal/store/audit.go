@@ -82,6 +82,9 @@ func eventID(prefix string, at time.Time, key string) string {
 }
 
 func (db *DB) recordEvent(tx *gorm.DB, e AuditEvent) error {
+	if done, err := eventRecorded(tx, e.Entity, e.EntityID, e.Key); err != nil || done {
+		return err // once per key, even when retried at another time
+	}
 	raw := json.RawMessage(`{}`)
 	if e.Data != nil {
 		b, err := json.Marshal(e.Data)

@@ -314,6 +314,11 @@ func (db *DB) ApplyInquiryChange(ctx context.Context, ch InquiryChange) error {
 		if !ch.DueAt.IsZero() {
 			data["progress_report_due_at"] = ch.DueAt.UTC()
 		}
+		// Once per key, whatever the time: a commit retried after its outcome
+		// was lost carries a later time (and so another id).
+		if done, err := eventRecorded(tx, "inquiry", q.ID, "inquiry/"+ch.InquiryID+"/"+ch.Key); err != nil || done {
+			return err
+		}
 		row := models.AuditEntry{ID: eventID("aud", at, "inquiry/"+ch.InquiryID+"/"+ch.Key), At: at, ActorID: ch.Actor.UserID,
 			ActorRole: string(ch.Actor.Role), OrgID: q.OrgID, Entity: "inquiry", EntityID: q.ID, Action: ch.Action}
 		raw, _ := jsonMarshal(data)
