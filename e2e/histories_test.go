@@ -204,6 +204,8 @@ func saveHistory(t *testing.T, st *devstack.Stack, name string, h *historypb.His
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflowWithOptions(workflows.EligibilityApplicationWorkflow, workflow.RegisterOptions{Name: workflows.ApplicationWorkflow})
 	replayer.RegisterWorkflowWithOptions(workflows.ExpertInquiryWorkflow, workflow.RegisterOptions{Name: workflows.InquiryWorkflow})
+	replayer.RegisterWorkflowWithOptions(workflows.AlertNotificationWorkflow, workflow.RegisterOptions{Name: workflows.AlertWorkflow})
+	replayer.RegisterWorkflowWithOptions(workflows.NotificationRuleTestWorkflow, workflow.RegisterOptions{Name: workflows.RuleTestWorkflow})
 	if err := replayer.ReplayWorkflowHistory(nil, h); err != nil {
 		t.Fatalf("%s does not replay: %v", name, err)
 	}
@@ -224,6 +226,56 @@ func saveHistory(t *testing.T, st *devstack.Stack, name string, h *historypb.His
 		t.Fatal(err)
 	}
 	t.Logf("recorded %s", path)
+}
+
+// TestRecordAlertHistories records Process C's paths: an alert whose rules
+// match two recipients, an alert no rule matches, and a rule's test email.
+func TestRecordAlertHistories(t *testing.T) {
+	st := stack(t, t.TempDir(), storetest.DSN(t), time.Hour)
+	defer st.Close()
+	c := client{t: t, base: st.URL}
+	tok := st.Tokens
+	contoso, manager, expert := tok["admin@contoso.example"], tok["manager@huntdesk.example"], tok["expert@huntdesk.example"]
+	var app struct{ ID string }
+	c.call("POST", "/api/v1/applications", contoso, map[string]any{"contact_name": "C", "contact_email": "c@contoso.example", "accept_privacy_statement": true}).decode(t, &app)
+	if r := c.call("POST", "/api/v1/applications/"+app.ID+"/approve", manager, map[string]any{}); r.status != 200 {
+		t.Fatalf("approve: %d %s", r.status, r.body)
+	}
+	var rule struct{ ID string }
+	c.call("POST", "/api/v1/notification-rules", contoso, map[string]any{"name": "SOC", "recipients": []string{"soc@contoso.example", "ciso@contoso.example"}, "min_severity": "high"}).decode(t, &rule)
+	var me struct{ Org struct{ ID string } }
+	c.call("GET", "/api/v1/me", contoso, nil).decode(t, &me)
+	raise := func(sev string) string {
+		var a struct{ ID string }
+		r := c.call("POST", "/api/v1/alerts", expert, map[string]any{"org_id": me.Org.ID, "title": "Credential theft", "severity": sev, "category": "CredentialAccess",
+			"devices": []map[string]string{{"id": "dev-7", "name": "FIN-LAPTOP-7"}}})
+		r.decode(t, &a)
+		if r.status != 201 {
+			t.Fatalf("raise: %d %s", r.status, r.body)
+		}
+		return a.ID
+	}
+	var test struct {
+		WorkflowID string `json:"workflow_id"`
+	}
+	if r := c.call("POST", "/api/v1/notification-rules/"+rule.ID+"/test", contoso, nil, "Idempotency-Key", "record-1"); r.status != 202 {
+		t.Fatalf("test email: %d %s", r.status, r.body)
+	} else {
+		r.decode(t, &test)
+	}
+	for name, wfID := range map[string]string{
+		"alert_notified_two_recipients": workflows.AlertWorkflowID(raise("high")),
+		"alert_no_rule_matched":         workflows.AlertWorkflowID(raise("low")),
+		"notification_rule_test_email":  test.WorkflowID,
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err := st.Client.GetWorkflow(ctx, wfID, "").Get(ctx, nil)
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		saveHistory(t, st, name, history(t, st, wfID, ""))
+	}
 }
 
 // userID finds a user's id through the API.

@@ -27,12 +27,16 @@ func TestReplayRecordedHistories(t *testing.T) {
 	// code, and an inquiry that continued as new (both runs).
 	for _, name := range []string{"application_approved", "application_rejected", "application_withdrawn", "application_escalated_then_approved",
 		"inquiry_samples_then_concluded", "inquiry_breached_then_cancelled", "inquiry_closed_no_response", "inquiry_more_time_response_concluded",
-		"inquiry_continued_as_new_first_run", "inquiry_continued_as_new"} {
+		"inquiry_continued_as_new_first_run", "inquiry_continued_as_new",
+		// Process C (born at version 1).
+		"alert_notified_two_recipients", "alert_no_rule_matched", "notification_rule_test_email"} {
 		want[name+"_v1"] = false
 	}
 	r := worker.NewWorkflowReplayer()
 	r.RegisterWorkflowWithOptions(workflows.EligibilityApplicationWorkflow, workflow.RegisterOptions{Name: workflows.ApplicationWorkflow})
 	r.RegisterWorkflowWithOptions(workflows.ExpertInquiryWorkflow, workflow.RegisterOptions{Name: workflows.InquiryWorkflow})
+	r.RegisterWorkflowWithOptions(workflows.AlertNotificationWorkflow, workflow.RegisterOptions{Name: workflows.AlertWorkflow})
+	r.RegisterWorkflowWithOptions(workflows.NotificationRuleTestWorkflow, workflow.RegisterOptions{Name: workflows.RuleTestWorkflow})
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".json")
 		t.Run(name, func(t *testing.T) {
