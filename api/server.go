@@ -35,6 +35,7 @@ type Deps struct {
 	Apps     Applications  // Process A
 	Inq      Inquiries     // Process B
 	Alerts   Alerts        // Process C
+	Conn     Connectors    // Process C: the org's own alerts
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // nil: a fresh one
 	// Extra registers routes outside /api/v1, e.g. the dev mail sink.
@@ -94,7 +95,8 @@ func (s *Server) routes() []route {
 	}
 	rs = append(rs, s.applicationRoutes()...)
 	rs = append(rs, s.inquiryRoutes()...)
-	return append(rs, s.alertRoutes()...)
+	rs = append(rs, s.alertRoutes()...)
+	return append(rs, s.connectorRoutes()...)
 }
 
 // RouteInfo describes one route: tests walk every route with every role.

@@ -87,6 +87,7 @@ type Alert struct {
 	ID                 string      `json:"id" gorm:"primaryKey"`
 	OrgID              string      `json:"org_id"`
 	IncidentID         string      `json:"incident_id"`
+	ExternalID         *string     `json:"external_id"` // the org's own alerts: the id in their source
 	Title              string      `json:"title"`
 	Description        string      `json:"description"`
 	Severity           Severity    `json:"severity"`
@@ -105,6 +106,7 @@ type Alert struct {
 
 	Tags      []string      `json:"tags" gorm:"-"`
 	Devices   []AlertDevice `json:"devices" gorm:"-"`
+	Evidence  []Evidence    `json:"evidence" gorm:"-"`
 	Incident  *Incident     `json:"incident,omitempty" gorm:"-"`  // the detail view only
 	Inquiries []InquiryRef  `json:"inquiries,omitempty" gorm:"-"` // the detail view only
 }
@@ -126,6 +128,7 @@ type InquiryRef struct {
 type Incident struct {
 	ID             string         `json:"id" gorm:"primaryKey"`
 	OrgID          string         `json:"org_id"`
+	ExternalID     *string        `json:"external_id"`
 	Title          string         `json:"title"` // the first alert's
 	Status         IncidentStatus `json:"status"`
 	Severity       Severity       `json:"severity"` // the highest of its alerts

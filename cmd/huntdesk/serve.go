@@ -116,9 +116,10 @@ func apiCommand() *cli.Command {
 				return err
 			}
 			inq.DB, inq.Temporal = db, tc
+			alerts := &cases.Alerts{DB: db, Temporal: tc}
 			srv := api.New(apiConfig(c), api.Deps{DB: db, Temporal: tc, Logger: slog.Default(),
 				Apps: &cases.Applications{DB: db, Temporal: tc, ReviewSLA: c.Duration("review-sla")}, Inq: &inq,
-				Alerts: &cases.Alerts{DB: db, Temporal: tc}})
+				Alerts: alerts, Conn: alerts})
 			hs := &http.Server{Addr: c.String("http-addr"), Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 			errc := make(chan error, 1)
 			go func() { errc <- hs.ListenAndServe() }()

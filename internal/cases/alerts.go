@@ -45,6 +45,16 @@ func (s *Alerts) Raise(ctx context.Context, p models.Principal, in models.AlertI
 // alert's own transaction.
 func (s *Alerts) recordStart(tx *gorm.DB, a *models.Alert) error { return nil }
 
+// recordStarts records the workflow starts of a batch's new alerts.
+func (s *Alerts) recordStarts(tx *gorm.DB, as []*models.Alert) error {
+	for _, a := range as {
+		if err := s.recordStart(tx, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // start starts the alert's notification workflow; Temporal refuses a second
 // start of the same alert's workflow id.
 func (s *Alerts) start(ctx context.Context, a *models.Alert) {

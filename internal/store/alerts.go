@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"sort"
-	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -57,7 +56,6 @@ var IncidentSchema = odata.NewSchema(
 // alertRow is an alert as stored: the model plus its severity's rank.
 type alertRow struct {
 	models.Alert
-	ExternalID   *string
 	SeverityRank int
 }
 
@@ -65,7 +63,6 @@ func (alertRow) TableName() string { return "alerts" }
 
 type incidentRow struct {
 	models.Incident
-	ExternalID   *string
 	SeverityRank int
 }
 
@@ -85,6 +82,15 @@ type alertDevice struct {
 }
 
 func (alertDevice) TableName() string { return "alert_devices" }
+
+type alertEvidence struct {
+	AlertID  string `gorm:"primaryKey"`
+	Position int    `gorm:"primaryKey"`
+	Kind     string
+	Value    string
+}
+
+func (alertEvidence) TableName() string { return "alert_evidence" }
 
 type alertNotification struct {
 	AlertID              string `gorm:"primaryKey"`
@@ -167,7 +173,7 @@ func (db *DB) RaiseAlert(ctx context.Context, actor models.Principal, in NewAler
 	if err != nil {
 		return nil, err
 	}
-	out.Tags, out.Devices = in.Tags, in.Devices
+	out.Tags, out.Devices, out.Evidence = in.Tags, in.Devices, []models.Evidence{}
 	return &out, nil
 }
 
@@ -200,25 +206,7 @@ func (db *DB) snapshotRecipients(tx *gorm.DB, a *models.Alert) error {
 	if err := tx.Where("org_id = ? AND enabled = ?", a.OrgID, true).Order("id").Find(&rules).Error; err != nil {
 		return err
 	}
-	seen := map[string]int{}
-	var out []alertNotification
-	for _, r := range rules {
-		if !r.Matches(a) {
-			continue
-		}
-		for _, to := range r.Recipients {
-			if i, ok := seen[strings.ToLower(to)]; ok {
-				out[i].IncludeDeviceDetails = out[i].IncludeDeviceDetails || r.IncludeDeviceDetails
-				continue
-			}
-			seen[strings.ToLower(to)] = len(out)
-			out = append(out, alertNotification{AlertID: a.ID, Recipient: to, RuleID: r.ID, IncludeDeviceDetails: r.IncludeDeviceDetails})
-		}
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return tx.Create(&out).Error
+	return createAll(tx, recipients(rules, a))
 }
 
 // AlertRecipient is one email the notification workflow sends.
@@ -314,7 +302,7 @@ func (db *DB) fillAlerts(ctx context.Context, alerts []models.Alert) error {
 	for i := range alerts {
 		ids[i] = alerts[i].ID
 		at[alerts[i].ID] = &alerts[i]
-		alerts[i].Tags, alerts[i].Devices = []string{}, []models.AlertDevice{}
+		alerts[i].Tags, alerts[i].Devices, alerts[i].Evidence = []string{}, []models.AlertDevice{}, []models.Evidence{}
 	}
 	g := db.gorm.WithContext(ctx)
 	var tags []alertTag
@@ -330,6 +318,13 @@ func (db *DB) fillAlerts(ctx context.Context, alerts []models.Alert) error {
 	}
 	for _, d := range devs {
 		at[d.AlertID].Devices = append(at[d.AlertID].Devices, models.AlertDevice{ID: d.DeviceID, Name: d.DeviceName})
+	}
+	var ev []alertEvidence
+	if err := g.Where("alert_id IN ?", ids).Order("alert_id, position").Find(&ev).Error; err != nil {
+		return mapErr(err)
+	}
+	for _, e := range ev {
+		at[e.AlertID].Evidence = append(at[e.AlertID].Evidence, models.Evidence{Kind: e.Kind, Value: e.Value})
 	}
 	return nil
 }

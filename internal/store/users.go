@@ -213,6 +213,9 @@ func (db *DB) RevokeToken(ctx context.Context, actor models.Principal, id string
 // same EUNAUTHORIZED so a caller learns nothing about which part was wrong.
 func (db *DB) Authenticate(ctx context.Context, secret string) (models.Principal, error) {
 	deny := models.Errorf(models.EUNAUTHORIZED, "missing or invalid bearer token")
+	if strings.HasPrefix(secret, connectorPrefix) && len(secret) <= 100 {
+		return db.authenticateConnector(ctx, secret)
+	}
 	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 100 {
 		return models.Principal{}, deny
 	}

@@ -141,6 +141,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	go worker.Housekeeping(hkCtx, s.DB, time.Hour)
 	s.closers = append(s.closers, stopHK)
 
+	alerts := &cases.Alerts{DB: s.DB, Temporal: s.Client}
 	inq := cfg.Inquiries
 	inq.DB, inq.Temporal = s.DB, s.Client
 	srv := api.New(cfg.API, api.Deps{
@@ -148,7 +149,8 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		Temporal: s.Client,
 		Apps:     &cases.Applications{DB: s.DB, Temporal: s.Client, ReviewSLA: cfg.ReviewSLA},
 		Inq:      &inq,
-		Alerts:   &cases.Alerts{DB: s.DB, Temporal: s.Client},
+		Alerts:   alerts,
+		Conn:     alerts,
 		Logger:   log,
 		Extra:    s.Mail.Register,
 	})
