@@ -73,7 +73,13 @@ var routeRoles = []struct {
 	{"GET /api/v1/notification-rules/{id}", true, true, true, true},
 	{"PUT /api/v1/notification-rules/{id}", false, true, false, false},
 	{"POST /api/v1/notification-rules/{id}/test", false, true, false, false},
-	{"DELETE /api/v1/notification-rules/{id}", false, true, false, false}, // last: it deletes the rule
+	// The org's own alerts: an admin (or a manager, for any org) keeps the
+	// connector credentials; only a connector may push alerts.
+	{"POST /api/v1/connectors", false, true, false, true},
+	{"GET /api/v1/connectors", false, true, false, true},
+	{"POST /api/v1/connector/alerts", false, false, false, false},
+	{"DELETE /api/v1/notification-rules/{id}", false, true, false, false}, // last: these delete their fixture
+	{"DELETE /api/v1/connectors/{id}", false, true, false, true},
 }
 
 // TestAuthorizationMatrix calls every route as nobody, as every role, on an
@@ -170,6 +176,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		return nr.ID
 	}
+	connector := func(admin string) string {
+		var cn struct{ ID string }
+		r := c.api("POST", "/api/v1/connectors", admin, map[string]any{"name": "EDR"})
+		r.decode(t, &cn)
+		if r.status != 201 {
+			t.Fatalf("connector: %d %s", r.status, r.body)
+		}
+		return cn.ID
+	}
 	inqA, inqB := ask(t, c, contoso).ID, ask(t, c, fabrikam).ID
 	for _, id := range []string{inqA, inqB} { // the expert is the assignee: it may report
 		step(t, c, "POST", "/api/v1/inquiries/"+id+"/claim", expert, nil, 200)
@@ -182,11 +197,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"alerts":             {alertA, alertB},
 		"incidents":          {incA, incB},
 		"notification-rules": {rule(contoso), rule(fabrikam)},
+		"connectors":         {connector(contoso), connector(fabrikam)},
 		"inquiries":          {inqA, inqB},
 		"samples":            {sample(contoso, inqA), sample(fabrikam, inqB)},
 	}
 	missing := map[string]string{"orgs": "org_0", "users": "usr_0", "tokens": "tok_0", "applications": "app_0", "inquiries": "inq_0", "samples": "smp_0",
-		"alerts": "alr_0", "incidents": "inc_0", "notification-rules": "nr_0"}
+		"alerts": "alr_0", "incidents": "inc_0", "notification-rules": "nr_0", "connectors": "cnr_0"}
 	upload, uploadType := multipartBody(t, "file", "x.bin", []byte("sample"))
 	bodies := map[string]any{
 		"POST /api/v1/orgs":                     map[string]any{"name": "Charlie", "devices_enrolled": 1},
@@ -206,6 +222,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"PATCH /api/v1/incidents/{id}":          map[string]any{"status": "in_progress"},
 		"POST /api/v1/notification-rules":       map[string]any{"name": "More", "recipients": []string{"more@tenant.example"}, "min_severity": "low"},
 		"PUT /api/v1/notification-rules/{id}":   map[string]any{"name": "SOC", "recipients": []string{"soc2@tenant.example"}, "min_severity": "medium"},
+		"POST /api/v1/connectors":               map[string]any{"name": "More"},
+		"POST /api/v1/connector/alerts":         map[string]any{"alerts": []map[string]any{{"external_id": "x", "title": "t", "severity": "low", "category": "c", "detection_source": "EDR"}}},
 	}
 	send := func(c client, method, path, token string, body any) hreply {
 		switch b := body.(type) {
