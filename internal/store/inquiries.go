@@ -21,8 +21,13 @@ var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 func (db *DB) CreateInquiry(ctx context.Context, actor models.Principal, in models.InquiryInput, kind models.TopicKind, sla time.Duration) (*models.Inquiry, error) {
 	var q models.Inquiry
 	err := db.tx(ctx, func(tx *gorm.DB) error {
+		// The org's row is locked for the transaction, so that concurrent
+		// creates count the trial's inquiries one after another: without it,
+		// PostgreSQL's READ COMMITTED lets each of them count the same
+		// number and insert (count-then-insert race). SQLite transactions
+		// take the write lock up front (_txlock=immediate) and are serial.
 		var o models.Org
-		if err := tx.Where("id = ?", actor.OrgID).Take(&o).Error; err != nil {
+		if err := db.forUpdate(tx).Where("id = ?", actor.OrgID).Take(&o).Error; err != nil {
 			return notFound(err, "org")
 		}
 		now := db.Now()
