@@ -2,10 +2,12 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/huntdesk/huntdesk/internal/cases"
 	"github.com/huntdesk/huntdesk/models"
 )
 
@@ -41,6 +43,10 @@ func (s *Server) submitApplication(c *gin.Context, p models.Principal) (int, any
 		return 0, nil, err
 	}
 	app, created, err := s.Apps.Submit(c, p, in)
+	if errors.Is(err, cases.ErrStarting) {
+		// Recorded, with its workflow start: the reconciler starts it.
+		return http.StatusAccepted, app, nil
+	}
 	if err != nil {
 		return 0, nil, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/huntdesk/huntdesk/internal/cases"
 	"github.com/huntdesk/huntdesk/models"
 )
 
@@ -54,6 +55,12 @@ func (s *Server) submitInquiry(c *gin.Context, p models.Principal) (int, any, er
 		return 0, nil, err
 	}
 	q, err := s.Inq.Submit(c, p, in)
+	if errors.Is(err, cases.ErrStarting) {
+		// Recorded, with its workflow start: the reconciler starts it. The
+		// inquiry exists, so the answer (and its replay under the same
+		// Idempotency-Key) is that inquiry, accepted.
+		return http.StatusAccepted, q, nil
+	}
 	return http.StatusCreated, q, err
 }
 

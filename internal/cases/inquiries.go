@@ -3,13 +3,11 @@ package cases
 import (
 	"bytes"
 	"context"
-	"errors"
 	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/huntdesk/huntdesk/internal/store"
@@ -29,9 +27,14 @@ type Inquiries struct {
 	Reminders       []time.Duration // default 48h, 120h
 	CustomerTimeout time.Duration   // default 336h
 	MaxChanges      int             // continue-as-new threshold; 0: the workflow's default
+	Crash           CrashHook       // tests only: stop a create after a step
 }
 
-func (s *Inquiries) params(q *models.Inquiry) workflows.InquiryParams {
+// Params are the input an inquiry's workflow starts with: the configured
+// durations, or the product's defaults — a progress report due 48 h after
+// submission, the warning at 75 % of it, customer reminders after 2 and 5
+// days, and closing as closed_no_response after 14 days.
+func (s *Inquiries) Params(q *models.Inquiry) workflows.InquiryParams {
 	sla, timeout, rem := s.SLA, s.CustomerTimeout, s.Reminders
 	if sla <= 0 {
 		sla = 48 * time.Hour
@@ -46,28 +49,40 @@ func (s *Inquiries) params(q *models.Inquiry) workflows.InquiryParams {
 		Reminders: rem, CustomerTimeout: timeout, MaxChanges: s.MaxChanges}
 }
 
-// Submit checks and records an inquiry and starts its workflow.
+// Submit checks and records an inquiry, with the start of its workflow in the
+// same transaction, then starts the workflow. If the start fails or its
+// outcome is unknown, the inquiry stays (never deleted: the workflow may be
+// running) and comes back with ErrStarting; the worker's reconciler starts
+// recorded starts that are not marked.
 func (s *Inquiries) Submit(ctx context.Context, p models.Principal, in models.InquiryInput) (*models.Inquiry, error) {
 	kind, err := in.Validate()
 	if err != nil {
 		return nil, err
 	}
-	params := s.params(&models.Inquiry{})
-	q, err := s.DB.CreateInquiry(ctx, p, in, kind, params.SLA)
+	q, ws, err := s.DB.CreateInquiryStarting(ctx, p, in, kind, s.Params(&models.Inquiry{}).SLA, func(q *models.Inquiry) (*store.WorkflowStart, error) {
+		return store.NewWorkflowStart(workflows.InquiryWorkflowID(q.ID), workflows.InquiryWorkflow, "inquiry", q.ID, s.Params(q))
+	})
 	if err != nil {
 		return nil, err
 	}
-	params = s.params(q)
-	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.InquiryWorkflowID(q.ID), TaskQueue: workflows.TaskQueue},
-		workflows.InquiryWorkflow, params)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if err != nil && !errors.As(err, &started) {
-		if aerr := s.DB.AbortInquiry(context.WithoutCancel(ctx), q.ID); aerr != nil {
-			slog.Error("abort inquiry after failed start", "inquiry_id", q.ID, "err", aerr)
+	if s.Crash != nil {
+		if err := s.Crash(StepRecorded, ws.WorkflowID); err != nil {
+			return nil, err
 		}
-		return nil, temporalErr(err)
 	}
-	return s.DB.Inquiry(ctx, "", q.ID)
+	serr := startRecorded(ctx, s.DB, s.Temporal, ws, s.Crash)
+	if isCrash(serr) {
+		return nil, serr
+	}
+	got, err := s.DB.Inquiry(context.WithoutCancel(ctx), "", q.ID)
+	if err != nil {
+		return nil, err
+	}
+	if serr != nil {
+		slog.Warn("inquiry recorded; its workflow start is left to the reconciler", "inquiry_id", q.ID, "err", serr)
+		return got, ErrStarting
+	}
+	return got, nil
 }
 
 // Get returns one inquiry as p may see it.

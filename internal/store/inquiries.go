@@ -19,7 +19,18 @@ var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 // Experts-on-Demand subscription: none is refused, a trial past its end date
 // or allowance is exhausted.
 func (db *DB) CreateInquiry(ctx context.Context, actor models.Principal, in models.InquiryInput, kind models.TopicKind, sla time.Duration) (*models.Inquiry, error) {
+	q, _, err := db.CreateInquiryStarting(ctx, actor, in, kind, sla, nil)
+	return q, err
+}
+
+// CreateInquiryStarting is CreateInquiry that also records, in the same
+// transaction, the start of the inquiry's workflow that plan describes (nil:
+// none). The caller then starts it and marks it started; if the process dies
+// in between, the worker's reconciler starts it.
+func (db *DB) CreateInquiryStarting(ctx context.Context, actor models.Principal, in models.InquiryInput, kind models.TopicKind, sla time.Duration,
+	plan func(*models.Inquiry) (*WorkflowStart, error)) (*models.Inquiry, *WorkflowStart, error) {
 	var q models.Inquiry
+	var ws *WorkflowStart
 	err := db.tx(ctx, func(tx *gorm.DB) error {
 		// The org's row is locked for the transaction, so that concurrent
 		// creates count the trial's inquiries one after another: without it,
@@ -54,16 +65,27 @@ func (db *DB) CreateInquiry(ctx context.Context, actor models.Principal, in mode
 		if err := tx.Create(&q).Error; err != nil {
 			return err
 		}
+		if plan != nil {
+			var err error
+			if ws, err = plan(&q); err != nil {
+				return err
+			}
+			if err := db.recordStart(tx, ws); err != nil {
+				return err
+			}
+		}
 		return db.audit(tx, actor, o.ID, "inquiry", q.ID, "submitted", map[string]any{
 			"topic_url": q.TopicURL, "topic_kind": q.TopicKind, "topic_group": q.TopicGroup, "subscription": q.Subscription, "progress_report_due_at": due})
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &q, nil
+	return &q, ws, nil
 }
 
-// AbortInquiry removes an inquiry whose workflow could not be started.
+// AbortInquiry removes an inquiry whose workflow was certainly never started
+// (and its recorded start). Submit no longer calls it: a start error may be
+// ambiguous, and the reconciler finishes a recorded start instead.
 func (db *DB) AbortInquiry(ctx context.Context, id string) error {
 	return db.tx(ctx, func(tx *gorm.DB) error {
 		var q models.Inquiry
@@ -71,6 +93,9 @@ func (db *DB) AbortInquiry(ctx context.Context, id string) error {
 			return notFound(err, "inquiry")
 		}
 		if err := tx.Delete(&q).Error; err != nil {
+			return err
+		}
+		if err := db.forgetStart(tx, "inquiry", id); err != nil {
 			return err
 		}
 		return db.audit(tx, models.System, q.OrgID, "inquiry", id, "submission_aborted", map[string]string{"why": "the workflow could not be started"})
