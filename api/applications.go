@@ -97,7 +97,7 @@ func (s *Server) approveApplication(c *gin.Context, p models.Principal) (int, an
 	if err := v.Err(); err != nil {
 		return 0, nil, err
 	}
-	app, err := s.Apps.Approve(c, p, c.Param("id"), d.Note)
+	app, err := s.Apps.Approve(idem(c), p, c.Param("id"), d.Note)
 	return http.StatusOK, app, err
 }
 
@@ -113,12 +113,12 @@ func (s *Server) rejectApplication(c *gin.Context, p models.Principal) (int, any
 	if err := v.Err(); err != nil {
 		return 0, nil, err
 	}
-	app, err := s.Apps.Reject(c, p, c.Param("id"), d.Reason)
+	app, err := s.Apps.Reject(idem(c), p, c.Param("id"), d.Reason)
 	return http.StatusOK, app, err
 }
 
 func (s *Server) withdrawApplication(c *gin.Context, p models.Principal) (int, any, error) {
-	app, err := s.Apps.Withdraw(c, p, c.Param("id"))
+	app, err := s.Apps.Withdraw(idem(c), p, c.Param("id"))
 	return http.StatusOK, app, err
 }
 

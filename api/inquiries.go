@@ -125,7 +125,7 @@ func (s *Server) getInquiry(c *gin.Context, p models.Principal) (int, any, error
 }
 
 func (s *Server) claimInquiry(c *gin.Context, p models.Principal) (int, any, error) {
-	q, err := s.Inq.Claim(c, p, c.Param("id"))
+	q, err := s.Inq.Claim(idem(c), p, c.Param("id"))
 	return http.StatusOK, q, err
 }
 
@@ -139,7 +139,7 @@ func (s *Server) assignInquiry(c *gin.Context, p models.Principal) (int, any, er
 	if in.UserID == "" {
 		return 0, nil, invalid("user_id", "is required")
 	}
-	q, err := s.Inq.Assign(c, p, c.Param("id"), in.UserID)
+	q, err := s.Inq.Assign(idem(c), p, c.Param("id"), in.UserID)
 	return http.StatusOK, q, err
 }
 
@@ -151,7 +151,7 @@ func (s *Server) reportInquiry(c *gin.Context, p models.Principal) (int, any, er
 	if err := decode(c, &in); err != nil {
 		return 0, nil, err
 	}
-	q, err := s.Inq.Report(c, p, c.Param("id"), in.Category, in.Message)
+	q, err := s.Inq.Report(idem(c), p, c.Param("id"), in.Category, in.Message)
 	return http.StatusCreated, q, err
 }
 
@@ -162,32 +162,49 @@ func (s *Server) respondInquiry(c *gin.Context, p models.Principal) (int, any, e
 	if err := decode(c, &in); err != nil {
 		return 0, nil, err
 	}
-	q, err := s.Inq.Respond(c, p, c.Param("id"), in.Message)
+	q, err := s.Inq.Respond(idem(c), p, c.Param("id"), in.Message)
 	return http.StatusCreated, q, err
 }
 
-// uploadSample reads one multipart part named "file", refusing anything over
-// the sample limit with 413 before it is stored.
+// sampleStreamer is implemented by services that store an upload as it
+// arrives (*cases.Inquiries); others get the part read into memory.
+type sampleStreamer interface {
+	AddSampleStream(ctx context.Context, p models.Principal, id, filename string, r io.Reader, maxBytes int64) (*models.Sample, error)
+}
+
+// uploadSample streams one multipart part named "file" into storage,
+// refusing anything over the sample limit with 413. Nothing buffers the
+// whole upload here: the part is read as it arrives (when an Idempotency-Key
+// made the middleware read the body to hash it, from that one copy).
 func (s *Server) uploadSample(c *gin.Context, p models.Principal) (int, any, error) {
 	mt, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
 		return 0, nil, models.Errorf(models.EUNSUPPORTED, "Content-Type must be multipart/form-data with a part named file")
 	}
-	body, err := readBody(c)
-	if err != nil {
-		return 0, nil, err
+	var src io.Reader = c.Request.Body
+	if b, ok := c.Get(ctxBody); ok {
+		src = bytes.NewReader(b.([]byte))
 	}
-	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	ctx := idem(c)
+	mr := multipart.NewReader(src, params["boundary"])
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			return 0, nil, invalid("file", "is required: send the sample as a multipart part named file")
 		}
 		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return 0, nil, models.Errorf(models.ETOOLARGE, "request body is larger than %d bytes", mbe.Limit)
+			}
 			return 0, nil, invalid("body", "is not valid multipart data")
 		}
 		if part.FormName() != "file" {
 			continue
+		}
+		if st, ok := s.Inq.(sampleStreamer); ok {
+			smp, err := st.AddSampleStream(ctx, p, c.Param("id"), part.FileName(), part, s.cfg.SampleMaxBytes)
+			return http.StatusCreated, smp, err
 		}
 		data, err := io.ReadAll(io.LimitReader(part, s.cfg.SampleMaxBytes+1))
 		if err != nil {
@@ -196,13 +213,19 @@ func (s *Server) uploadSample(c *gin.Context, p models.Principal) (int, any, err
 		if int64(len(data)) > s.cfg.SampleMaxBytes {
 			return 0, nil, models.Errorf(models.ETOOLARGE, "a sample may be at most %d bytes", s.cfg.SampleMaxBytes)
 		}
-		smp, err := s.Inq.AddSample(c, p, c.Param("id"), part.FileName(), data)
+		smp, err := s.Inq.AddSample(ctx, p, c.Param("id"), part.FileName(), data)
 		return http.StatusCreated, smp, err
 	}
 }
 
+// idem hands the request's Idempotency-Key to the services: a retried
+// update with the same key is the same update (cases.WithIdempotencyKey).
+func idem(c *gin.Context) context.Context {
+	return cases.WithIdempotencyKey(c, c.GetHeader("Idempotency-Key"))
+}
+
 func (s *Server) cancelInquiry(c *gin.Context, p models.Principal) (int, any, error) {
-	q, err := s.Inq.Cancel(c, p, c.Param("id"))
+	q, err := s.Inq.Cancel(idem(c), p, c.Param("id"))
 	return http.StatusOK, q, err
 }
 

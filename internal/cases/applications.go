@@ -119,7 +119,7 @@ func (s *Applications) decide(ctx context.Context, p models.Principal, id, updat
 	}
 	r.Actor = workflows.Actor{UserID: p.UserID, Role: p.Role}
 	var st workflows.ApplicationStatus
-	if err := runUpdate(ctx, s.Temporal, workflows.ApplicationWorkflowID(id), update, r, &st); err != nil {
+	if _, err := runUpdate(ctx, s.Temporal, workflows.ApplicationWorkflowID(id), update, derive(ctx, p, "application/"+id+"/"+update), r, &st, s.Crash); err != nil {
 		return nil, err
 	}
 	return s.DB.Application(ctx, "", id)
