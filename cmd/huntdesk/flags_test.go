@@ -56,6 +56,9 @@ func TestFlagDefaults(t *testing.T) {
 	if a.ReviewSLA != 120*time.Hour || a.RemindAfter != 96*time.Hour {
 		t.Fatalf("application defaults from flags: %+v", a)
 	}
+	if inq.SampleMaxCount != 20 || inq.SampleQuotaBytes != 256<<20 {
+		t.Fatalf("sample quota defaults: %d samples, %d bytes; want 20 and 256 MiB", inq.SampleMaxCount, inq.SampleQuotaBytes)
+	}
 	if cfg.MaxBodyBytes != 1<<20 || cfg.RateLimit != 50 || cfg.RateBurst != 100 || cfg.SampleMaxBytes != 32<<20 {
 		t.Fatalf("API defaults from flags: %+v", cfg)
 	}
@@ -64,11 +67,14 @@ func TestFlagDefaults(t *testing.T) {
 // TestFlagOverrides: the variables reach the workflow input; an empty
 // reminder list means no reminders; a bad one is refused.
 func TestFlagOverrides(t *testing.T) {
-	inq, review, _ := runAPIFlags(t, "--progress-report-sla", "40s", "--customer-reminders", "10s, 20s", "--customer-timeout", "30s", "--review-sla", "30s")
+	inq, review, _ := runAPIFlags(t, "--progress-report-sla", "40s", "--customer-reminders", "10s, 20s", "--customer-timeout", "30s", "--review-sla", "30s", "--sample-max-count", "3", "--sample-quota-bytes", "1000")
 	p := inq.Params(&models.Inquiry{})
 	if p.SLA != 40*time.Second || p.WarnAfter != 30*time.Second || p.CustomerTimeout != 30*time.Second ||
 		!reflect.DeepEqual(p.Reminders, []time.Duration{10 * time.Second, 20 * time.Second}) || review != 30*time.Second {
 		t.Fatalf("overrides: %+v, review %v", p, review)
+	}
+	if inq.SampleMaxCount != 3 || inq.SampleQuotaBytes != 1000 {
+		t.Fatalf("sample quota overrides: %d, %d", inq.SampleMaxCount, inq.SampleQuotaBytes)
 	}
 	inq, _, _ = runAPIFlags(t, "--customer-reminders", "")
 	if p := inq.Params(&models.Inquiry{}); p.Reminders == nil || len(p.Reminders) != 0 {
