@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	sdkclient "go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/huntdesk/huntdesk/api"
 	"github.com/huntdesk/huntdesk/internal/cases"
 	devstack "github.com/huntdesk/huntdesk/internal/dev/stack"
 	"github.com/huntdesk/huntdesk/internal/store/storetest"
@@ -213,12 +216,70 @@ func TestFailedStartKeepsTheCase(t *testing.T) {
 	if err != nil || ws.StartedAt != nil || ws.Attempts != 1 || ws.LastError == "" {
 		t.Fatalf("recorded start after a failed attempt: %+v %v", ws, err)
 	}
-	if n, err := worker.ReconcileOnce(ctx, st.DB, st.Client); err != nil || n != 1 {
-		t.Fatalf("reconcile: %d %v", n, err)
+
+	// The same over HTTP: 202 with the inquiry (and the application), and a
+	// retry with the same Idempotency-Key finds that inquiry, not a second.
+	srv := httptest.NewServer(api.New(api.Config{}, api.Deps{DB: st.DB, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Inq: &cases.Inquiries{DB: st.DB, Temporal: down}, Apps: &cases.Applications{DB: st.DB, Temporal: down}}))
+	defer srv.Close()
+	hc := client{t: t, base: srv.URL}
+	fab := st.Tokens["admin@fabrikam.example"]
+	body := map[string]any{"topic_url": in.TopicURL, "context": in.Context, "contact_email": "soc2@fabrikam.example"}
+	r := hc.call("POST", "/api/v1/inquiries", fab, body, "Idempotency-Key", "down-1")
+	var accepted struct{ ID, Status string }
+	r.decode(t, &accepted)
+	if r.status != 202 || accepted.ID == "" || accepted.Status != "submitted" {
+		t.Fatalf("submit with Temporal down over HTTP: %d %s; want 202 with the inquiry", r.status, r.body)
 	}
-	client{t: t, base: st.URL}.waitMail("soc@fabrikam.example", "We received your question")
+	if again := hc.call("POST", "/api/v1/inquiries", fab, body, "Idempotency-Key", "down-1"); again.status != 202 || !strings.Contains(string(again.body), accepted.ID) {
+		t.Fatalf("retry: %d %s; want the same inquiry", again.status, again.body)
+	}
+	apply := map[string]any{"contact_name": "Fay", "contact_email": "fay@fabrikam.example", "accept_privacy_statement": true}
+	var app struct{ ID, Status string }
+	r = hc.call("POST", "/api/v1/applications", fab, apply)
+	r.decode(t, &app)
+	if r.status != 202 || app.ID == "" || app.Status != "submitted" {
+		t.Fatalf("apply with Temporal down over HTTP: %d %s; want 202 with the application", r.status, r.body)
+	}
+
+	if n, err := worker.ReconcileOnce(ctx, st.DB, st.Client); err != nil || n != 3 {
+		t.Fatalf("reconcile: %d %v; want the two inquiries and the application started", n, err)
+	}
+	c := client{t: t, base: st.URL}
+	c.waitMail("soc@fabrikam.example", "We received your question")
+	c.waitMail("soc2@fabrikam.example", "We received your question")
+	c.waitMail("fay@fabrikam.example", "We received your application")
 	got, err := st.DB.Inquiry(ctx, "", q.ID)
 	if err != nil || got.Status != models.InquirySubmitted {
 		t.Fatalf("the inquiry after reconciling: %v", err)
 	}
+	if l, _ := st.DB.Inquiries(ctx, models.InquiryFilter{OrgID: p.OrgID}); len(l.Items) != 2 {
+		t.Fatalf("%d inquiries; want 2", len(l.Items))
+	}
+}
+
+// TestReconcilerRunsOnWorkerStart: a case stranded by a crash is started
+// when a worker starts, with nobody calling the reconciler by hand.
+func TestReconcilerRunsOnWorkerStart(t *testing.T) {
+	dbURL := ""
+	if os.Getenv("DATABASE_URL") != "" {
+		dbURL = storetest.DSN(t)
+	}
+	dir := t.TempDir()
+	st := stack(t, dir, dbURL, time.Hour, func(c *devstack.Config) { c.ReconcileEvery = -1 })
+	ctx := context.Background()
+	u, err := st.DB.UserByEmail(ctx, "admin@fabrikam.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := models.Principal{UserID: u.ID, OrgID: u.OrgID, Role: u.Role}
+	in := models.InquiryInput{TopicURL: "https://security.microsoft.com/alerts/x1", Context: "An alert we do not understand at all; please explain.", ContactEmail: "late@fabrikam.example"}
+	if _, err := (&cases.Inquiries{DB: st.DB, Temporal: st.Client, Crash: dieAt(cases.StepRecorded)}).Submit(ctx, p, in); !errors.Is(err, errDied) {
+		t.Fatalf("submit: %v", err)
+	}
+	st.Close()
+
+	st = stack(t, dir, dbURL, time.Hour) // the default: reconcile on start, then every 30 s
+	defer st.Close()
+	client{t: t, base: st.URL}.waitMail("late@fabrikam.example", "We received your question")
 }

@@ -106,6 +106,30 @@ func TestRetriedUpdatesApplyOnce(t *testing.T) {
 	if len(q.Samples) != 1 || countActions(q, "sample_added") != 1 {
 		t.Fatalf("%d samples, %d sample_added events after a retried upload", len(q.Samples), countActions(q, "sample_added"))
 	}
+
+	// A cancel and an approval retried with their keys answer success,
+	// though their workflows ended with the first attempt.
+	for i := 0; i < 2; i++ {
+		if r := c.call("POST", path+"/cancel", fabrikam, nil, "Idempotency-Key", "cancel-1"); r.status != 200 {
+			t.Fatalf("cancel attempt %d: %d %s", i+1, r.status, r.body)
+		}
+	}
+	if r := c.call("POST", path+"/cancel", fabrikam, nil); r.status != 409 {
+		t.Fatalf("a new cancel of a cancelled inquiry: %d %s", r.status, r.body)
+	}
+	var app struct{ ID, Status string }
+	c.call("POST", "/api/v1/applications", fabrikam, map[string]any{"contact_name": "Fay", "contact_email": "fay@fabrikam.example", "accept_privacy_statement": true}).decode(t, &app)
+	manager := st.Tokens["manager@huntdesk.example"]
+	for i := 0; i < 2; i++ {
+		r := c.call("POST", "/api/v1/applications/"+app.ID+"/approve", manager, map[string]any{"note": "ok"}, "Idempotency-Key", "approve-1")
+		r.decode(t, &app)
+		if r.status != 200 || app.Status != "approved" {
+			t.Fatalf("approve attempt %d: %d %s", i+1, r.status, r.body)
+		}
+	}
+	if r := c.call("POST", "/api/v1/applications/"+app.ID+"/approve", manager, nil); r.status != 409 {
+		t.Fatalf("a new approval of an approved application: %d %s", r.status, r.body)
+	}
 }
 
 var errAfterAccept = errors.New("the API process died after the workflow accepted the update")

@@ -108,10 +108,21 @@ func (s *Applications) Withdraw(ctx context.Context, p models.Principal, id stri
 	return s.decide(ctx, p, id, workflows.ApplicationWithdraw, workflows.DecisionRequest{})
 }
 
+// decided is the status each decision update leads to.
+var decided = map[string]models.ApplicationStatus{
+	workflows.ApplicationApprove: models.ApplicationApproved, workflows.ApplicationReject: models.ApplicationRejected,
+	workflows.ApplicationWithdraw: models.ApplicationWithdrawn,
+}
+
 func (s *Applications) decide(ctx context.Context, p models.Principal, id, update string, r workflows.DecisionRequest) (*models.Application, error) {
 	app, err := s.DB.Application(ctx, p.Scope(), id)
 	if err != nil {
 		return nil, err
+	}
+	if !app.Status.Open() && idempotencyKey(ctx) != "" && app.DecidedBy != nil && *app.DecidedBy == p.UserID && app.Status == decided[update] {
+		// A retry (same Idempotency-Key) of this caller's decision, which
+		// committed — after which the workflow is gone: the same success.
+		return app, nil
 	}
 	if !app.Status.Open() {
 		return nil, models.Errorf(models.EINVALIDSTATE, "the application is %s; only a submitted application can be %s", app.Status, map[string]string{

@@ -399,6 +399,11 @@ func (s *Inquiries) update(ctx context.Context, p models.Principal, id, name str
 	if err != nil {
 		return nil, true, err
 	}
+	if name == workflows.InquiryCancel && q.Status == models.InquiryCancelled && idempotencyKey(ctx) != "" {
+		// A retry (same Idempotency-Key) of a cancel that committed — after
+		// which the workflow is gone: the same success.
+		return q, false, nil
+	}
 	if !q.Status.Open() {
 		return nil, true, models.Errorf(models.EINVALIDSTATE, "the inquiry is %s", q.Status)
 	}
