@@ -332,8 +332,7 @@ func (s *Inquiries) storeSample(ctx context.Context, p models.Principal, id, smp
 		return nil, err
 	}
 	if count >= maxCount {
-		return nil, &models.Error{Code: models.ECONFLICT, Message: fmt.Sprintf("the inquiry's sample quota is used: at most %d samples per inquiry", maxCount),
-			Fields: map[string]string{"file": "sample_quota_exceeded: no more samples on this inquiry"}}
+		return nil, overCount(maxCount)
 	}
 	limit, byQuota := maxBytes, false
 	if left := quota - used; left < limit {
@@ -346,8 +345,7 @@ func (s *Inquiries) storeSample(ctx context.Context, p models.Principal, id, smp
 	case errors.As(err, &mbe):
 		return nil, models.Errorf(models.ETOOLARGE, "request body is larger than %d bytes", mbe.Limit)
 	case models.ErrorCode(err) == models.ETOOLARGE && byQuota:
-		return nil, &models.Error{Code: models.ETOOLARGE, Message: fmt.Sprintf("the inquiry's sample quota is used: its samples may total at most %d bytes", quota),
-			Fields: map[string]string{"file": "sample_quota_exceeded: the inquiry's samples would exceed its byte quota"}}
+		return nil, overBytes(quota)
 	case models.ErrorCode(err) == models.ETOOLARGE:
 		return nil, err
 	case models.ErrorCode(err) == models.EINTERNAL && strings.HasPrefix(err.Error(), "read sample"):
@@ -361,7 +359,31 @@ func (s *Inquiries) storeSample(ctx context.Context, p models.Principal, id, smp
 		}
 		return nil, invalidFile("is empty")
 	}
+	// Uploads running side by side each passed the check above; recount
+	// with this one stored, and give way if together they went over.
+	if count, used, err := s.DB.SampleUsage(ctx, id); err == nil && (count > maxCount || used > quota) {
+		if derr := s.DB.DiscardSample(context.WithoutCancel(ctx), smp.ID); derr != nil {
+			slog.Error("discard a sample over quota", "sample_id", smp.ID, "err", derr)
+		}
+		if count > maxCount {
+			return nil, overCount(maxCount)
+		}
+		return nil, overBytes(quota)
+	}
 	return smp, nil
+}
+
+// overCount and overBytes refuse a sample over the inquiry's quota; the
+// field says sample_quota_exceeded so a client can tell it from a too-large
+// file.
+func overCount(maxCount int64) error {
+	return &models.Error{Code: models.ECONFLICT, Message: fmt.Sprintf("the inquiry's sample quota is used: at most %d samples per inquiry", maxCount),
+		Fields: map[string]string{"file": "sample_quota_exceeded: no more samples on this inquiry"}}
+}
+
+func overBytes(quota int64) error {
+	return &models.Error{Code: models.ETOOLARGE, Message: fmt.Sprintf("the inquiry's sample quota is used: its samples may total at most %d bytes", quota),
+		Fields: map[string]string{"file": "sample_quota_exceeded: the inquiry's samples would exceed its byte quota"}}
 }
 
 func invalidFile(msg string) error {

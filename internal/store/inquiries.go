@@ -544,3 +544,28 @@ func (db *DB) ApplyInquiryChange(ctx context.Context, ch InquiryChange) error {
 		return nil
 	})
 }
+
+// PurgeAbandoned removes drafts and samples that no workflow ever took and
+// that were stored before `before`: uploads cut off by a crash, texts and
+// files of commands whose outcome never came. They count against nothing
+// once gone (an inquiry's sample quota counts its unattached samples). It
+// returns how many drafts and samples it removed.
+func (db *DB) PurgeAbandoned(ctx context.Context, before time.Time) (drafts, samples int64, err error) {
+	g := db.gorm.WithContext(ctx)
+	res := g.Where("posted = ? AND created_at < ?", false, before.UTC()).Delete(&messageRow{})
+	if res.Error != nil {
+		return 0, 0, mapErr(res.Error)
+	}
+	drafts = res.RowsAffected
+	var ids []string
+	if err := g.Model(&sampleRow{}).Where("attached = ? AND created_at < ?", false, before.UTC()).Limit(1000).Pluck("id", &ids).Error; err != nil {
+		return drafts, 0, mapErr(err)
+	}
+	for _, id := range ids {
+		if err := db.removeSample(ctx, id); err != nil {
+			return drafts, samples, err
+		}
+		samples++
+	}
+	return drafts, samples, nil
+}

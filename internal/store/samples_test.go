@@ -137,3 +137,37 @@ func TestDiscardSampleKeepsAnAttachedOne(t *testing.T) {
 		t.Fatalf("the unattached sample after a discard: %v", err)
 	}
 }
+
+// TestPurgeAbandoned: drafts and samples no workflow took are removed once
+// old; posted texts and attached samples stay.
+func TestPurgeAbandoned(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	p, q := newInquiry(t, db)
+	kept, err := db.DraftSample(ctx, p, q.ID, "kept.bin", []byte("kept"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ApplyInquiryChange(ctx, store.InquiryChange{InquiryID: q.ID, Key: "sample_added/" + kept.ID, Action: "sample_added", Actor: p,
+		At: time.Now(), Status: models.InquirySubmitted, DueAt: *q.DueAt, SampleID: kept.ID}); err != nil {
+		t.Fatal(err)
+	}
+	loose, _ := db.DraftSample(ctx, p, q.ID, "loose.bin", []byte("loose"))
+	draft, _ := db.DraftMessage(ctx, p, q.ID, "response", "", "never sent")
+	if d, n, err := db.PurgeAbandoned(ctx, time.Now().Add(-time.Hour)); err != nil || d != 0 || n != 0 {
+		t.Fatalf("nothing is old yet: %d %d %v", d, n, err)
+	}
+	d, n, err := db.PurgeAbandoned(ctx, time.Now().Add(time.Hour))
+	if err != nil || d != 1 || n != 1 {
+		t.Fatalf("purged %d drafts, %d samples, %v; want 1 and 1", d, n, err)
+	}
+	if _, err := db.SampleStateOf(ctx, loose.ID); models.ErrorCode(err) != models.ENOTFOUND {
+		t.Fatalf("the loose sample: %v", err)
+	}
+	if exists, _, _ := db.DraftPosted(ctx, draft); exists {
+		t.Fatal("the abandoned draft is still there")
+	}
+	if _, data, err := db.SampleData(ctx, "", kept.ID); err != nil || string(data) != "kept" {
+		t.Fatalf("the attached sample: %q %v", data, err)
+	}
+}
