@@ -113,6 +113,12 @@ func TestCrashedCreatesAreReconciled(t *testing.T) {
 		t.Fatalf("stopped after the start: want a running workflow and an unmarked start")
 	}
 
+	// Until it starts, the stranded inquiry says so (503, try again), rather
+	// than "the case is closed".
+	if r := c.call("POST", "/api/v1/inquiries/"+first.ID+"/claim", st.Tokens["expert@huntdesk.example"], nil); r.status != 503 || !strings.Contains(string(r.body), "starting") {
+		t.Fatalf("claim before the workflow started: %d %s; want 503 starting", r.status, r.body)
+	}
+
 	// Applications: Contoso stops after the row, Fabrikam after the start.
 	yes := true
 	apply := models.ApplicationInput{ContactName: "Casey", ContactEmail: "casey@contoso.example", AcceptPrivacyStatement: &yes}

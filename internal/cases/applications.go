@@ -131,7 +131,7 @@ func (s *Applications) decide(ctx context.Context, p models.Principal, id, updat
 	r.Actor = workflows.Actor{UserID: p.UserID, Role: p.Role}
 	var st workflows.ApplicationStatus
 	if _, err := runUpdate(ctx, s.Temporal, workflows.ApplicationWorkflowID(id), update, derive(ctx, p, "application/"+id+"/"+update), r, &st, s.Crash); err != nil {
-		return nil, err
+		return nil, pendingStart(ctx, s.DB, "application", id, err)
 	}
 	return s.DB.Application(ctx, "", id)
 }

@@ -102,6 +102,13 @@ func isRefusal(err error) bool {
 	return errors.As(err, &ae) && ae.Type() != "" && !strings.Contains(ae.Type(), ".")
 }
 
+// workflowMissing is the answer when a case has no workflow to update: it
+// closed, or (see pendingStart) it has not started yet.
+type workflowMissing struct{ err *models.Error }
+
+func (w *workflowMissing) Error() string { return w.err.Error() }
+func (w *workflowMissing) Unwrap() error { return w.err }
+
 // temporalErr turns what the Temporal client returns into a domain error: an
 // update's refusal keeps its code (e.g. invalid_state), a finished workflow
 // is a closed case, and an unreachable cluster is EUNAVAILABLE.
@@ -119,7 +126,7 @@ func temporalErr(err error) error {
 	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return models.Errorf(models.EINVALIDSTATE, "the case is closed")
+		return &workflowMissing{models.Errorf(models.EINVALIDSTATE, "the case is closed")}
 	}
 	var ae2 *temporal.ActivityError
 	if errors.As(err, &ae2) {

@@ -432,7 +432,7 @@ func (s *Inquiries) update(ctx context.Context, p models.Principal, id, name str
 	cmd.Actor = workflows.Actor{UserID: p.UserID, Role: p.Role}
 	var st workflows.InquiryState
 	if refused, err := runUpdate(ctx, s.Temporal, workflows.InquiryWorkflowID(id), name, derive(ctx, p, "inquiry/"+id+"/"+name), cmd, &st, s.Crash); err != nil {
-		return nil, refused, err
+		return nil, refused, pendingStart(ctx, s.DB, "inquiry", id, err)
 	}
 	q, err = s.DB.Inquiry(context.WithoutCancel(ctx), "", id)
 	return q, false, err

@@ -140,3 +140,17 @@ func StartPending(ctx context.Context, db *store.DB, tc client.Client, limit int
 	}
 	return n, errors.Join(errs...)
 }
+
+// pendingStart turns an update's "no such workflow" into what it means when
+// the case's workflow start is recorded but not yet made: the case is
+// starting (503, try again), not closed.
+func pendingStart(ctx context.Context, db *store.DB, entity, id string, err error) error {
+	var wm *workflowMissing
+	if err == nil || !errors.As(err, &wm) {
+		return err
+	}
+	if ws, serr := db.StartOf(ctx, entity, id); serr == nil && ws.StartedAt == nil {
+		return models.Errorf(models.EUNAVAILABLE, "the %s's workflow is starting; try again in a minute", entity)
+	}
+	return err
+}
