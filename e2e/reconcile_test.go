@@ -285,7 +285,20 @@ func TestReconcilerRunsOnWorkerStart(t *testing.T) {
 	}
 	st.Close()
 
-	st = stack(t, dir, dbURL, time.Hour) // the default: reconcile on start, then every 30 s
+	// The default: reconcile on start, then every 30 s. The embedded
+	// Temporal server picks free ports by reserving and releasing them, which
+	// another process on the machine may take meanwhile: retry that start.
+	cfg := devstack.Config{DataDir: dir, DatabaseURL: dbURL, HTTPAddr: "127.0.0.1:0", SMTPAddr: "127.0.0.1:0", TemporalAddr: "127.0.0.1:0",
+		ReviewSLA: time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for attempt := 1; ; attempt++ {
+		st, err = devstack.Start(ctx, cfg)
+		if err == nil {
+			break
+		}
+		if attempt == 5 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatalf("restart the dev stack: %v", err)
+		}
+	}
 	defer st.Close()
 	client{t: t, base: st.URL}.waitMail("late@fabrikam.example", "We received your question")
 }
