@@ -2,10 +2,12 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/huntdesk/huntdesk/internal/cases"
 	"github.com/huntdesk/huntdesk/models"
 )
 
@@ -41,6 +43,10 @@ func (s *Server) submitApplication(c *gin.Context, p models.Principal) (int, any
 		return 0, nil, err
 	}
 	app, created, err := s.Apps.Submit(c, p, in)
+	if errors.Is(err, cases.ErrStarting) {
+		// Recorded, with its workflow start: the reconciler starts it.
+		return http.StatusAccepted, app, nil
+	}
 	if err != nil {
 		return 0, nil, err
 	}
@@ -88,7 +94,7 @@ func (s *Server) approveApplication(c *gin.Context, p models.Principal) (int, an
 	if err := d.Validate(models.ApplicationApproved); err != nil {
 		return 0, nil, err
 	}
-	app, err := s.Apps.Approve(c, p, c.Param("id"), d.Note)
+	app, err := s.Apps.Approve(idem(c), p, c.Param("id"), d.Note)
 	return http.StatusOK, app, err
 }
 
@@ -100,12 +106,12 @@ func (s *Server) rejectApplication(c *gin.Context, p models.Principal) (int, any
 	if err := d.Validate(models.ApplicationRejected); err != nil {
 		return 0, nil, err
 	}
-	app, err := s.Apps.Reject(c, p, c.Param("id"), d.Reason)
+	app, err := s.Apps.Reject(idem(c), p, c.Param("id"), d.Reason)
 	return http.StatusOK, app, err
 }
 
 func (s *Server) withdrawApplication(c *gin.Context, p models.Principal) (int, any, error) {
-	app, err := s.Apps.Withdraw(c, p, c.Param("id"))
+	app, err := s.Apps.Withdraw(idem(c), p, c.Param("id"))
 	return http.StatusOK, app, err
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/huntdesk/huntdesk/internal/cases"
 	"github.com/huntdesk/huntdesk/models"
 )
 
@@ -25,7 +26,9 @@ type Inquiries interface {
 	Assign(ctx context.Context, p models.Principal, id, userID string) (*models.Inquiry, error)
 	Report(ctx context.Context, p models.Principal, id string, category models.ReportCategory, message string) (*models.Inquiry, error)
 	Respond(ctx context.Context, p models.Principal, id, message string) (*models.Inquiry, error)
-	AddSample(ctx context.Context, p models.Principal, id, filename string, data []byte) (*models.Sample, error)
+	// AddSampleStream stores an upload as it is read (never whole in memory),
+	// refusing more than maxBytes.
+	AddSampleStream(ctx context.Context, p models.Principal, id, filename string, r io.Reader, maxBytes int64) (*models.Sample, error)
 	Cancel(ctx context.Context, p models.Principal, id string) (*models.Inquiry, error)
 	DownloadSample(ctx context.Context, p models.Principal, id string) (string, []byte, error)
 }
@@ -54,6 +57,12 @@ func (s *Server) submitInquiry(c *gin.Context, p models.Principal) (int, any, er
 		return 0, nil, err
 	}
 	q, err := s.Inq.Submit(c, p, in)
+	if errors.Is(err, cases.ErrStarting) {
+		// Recorded, with its workflow start: the reconciler starts it. The
+		// inquiry exists, so the answer (and its replay under the same
+		// Idempotency-Key) is that inquiry, accepted.
+		return http.StatusAccepted, q, nil
+	}
 	return http.StatusCreated, q, err
 }
 
@@ -118,7 +127,7 @@ func (s *Server) getInquiry(c *gin.Context, p models.Principal) (int, any, error
 }
 
 func (s *Server) claimInquiry(c *gin.Context, p models.Principal) (int, any, error) {
-	q, err := s.Inq.Claim(c, p, c.Param("id"))
+	q, err := s.Inq.Claim(idem(c), p, c.Param("id"))
 	return http.StatusOK, q, err
 }
 
@@ -130,7 +139,7 @@ func (s *Server) assignInquiry(c *gin.Context, p models.Principal) (int, any, er
 	if err := in.Validate(); err != nil {
 		return 0, nil, err
 	}
-	q, err := s.Inq.Assign(c, p, c.Param("id"), in.UserID)
+	q, err := s.Inq.Assign(idem(c), p, c.Param("id"), in.UserID)
 	return http.StatusOK, q, err
 }
 
@@ -142,7 +151,7 @@ func (s *Server) reportInquiry(c *gin.Context, p models.Principal) (int, any, er
 	if err := in.Validate(); err != nil {
 		return 0, nil, err
 	}
-	q, err := s.Inq.Report(c, p, c.Param("id"), in.Category, in.Message)
+	q, err := s.Inq.Report(idem(c), p, c.Param("id"), in.Category, in.Message)
 	return http.StatusCreated, q, err
 }
 
@@ -154,52 +163,58 @@ func (s *Server) respondInquiry(c *gin.Context, p models.Principal) (int, any, e
 	if err := in.Validate(); err != nil {
 		return 0, nil, err
 	}
-	q, err := s.Inq.Respond(c, p, c.Param("id"), in.Message)
+	q, err := s.Inq.Respond(idem(c), p, c.Param("id"), in.Message)
 	return http.StatusCreated, q, err
 }
 
-// uploadSample reads one multipart part named "file", refusing anything over
-// the sample limit with 413 before it is stored.
+// uploadSample streams one multipart part named "file" into storage,
+// refusing anything over the sample limit with 413. Nothing buffers the
+// whole upload here: the part is read as it arrives (when an Idempotency-Key
+// made the middleware read the body to hash it, from that one copy).
 func (s *Server) uploadSample(c *gin.Context, p models.Principal) (int, any, error) {
 	mt, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
 		return 0, nil, models.Errorf(models.EUNSUPPORTED, "Content-Type must be multipart/form-data with a part named file")
 	}
-	body, err := readBody(c)
-	if err != nil {
-		return 0, nil, err
+	var src io.Reader = c.Request.Body
+	if b, ok := c.Get(ctxBody); ok {
+		src = bytes.NewReader(b.([]byte))
 	}
-	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	ctx := idem(c)
+	mr := multipart.NewReader(src, params["boundary"])
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			return 0, nil, invalid("file", "is required: send the sample as a multipart part named file")
 		}
 		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return 0, nil, models.Errorf(models.ETOOLARGE, "request body is larger than %d bytes", mbe.Limit)
+			}
 			return 0, nil, invalid("body", "is not valid multipart data")
 		}
 		if part.FormName() != "file" {
 			continue
-		}
-		data, err := io.ReadAll(io.LimitReader(part, s.cfg.SampleMaxBytes+1))
-		if err != nil {
-			return 0, nil, invalid("file", "could not be read")
-		}
-		if int64(len(data)) > s.cfg.SampleMaxBytes {
-			return 0, nil, models.Errorf(models.ETOOLARGE, "a sample may be at most %d bytes", s.cfg.SampleMaxBytes)
 		}
 		// The name as sent must be one line; CleanFilename then drops
 		// directories, quotes and bidi controls.
 		if err := models.ValidateFilename("file", part.FileName()); err != nil {
 			return 0, nil, err
 		}
-		smp, err := s.Inq.AddSample(c, p, c.Param("id"), part.FileName(), data)
+		smp, err := s.Inq.AddSampleStream(ctx, p, c.Param("id"), part.FileName(), part, s.cfg.SampleMaxBytes)
 		return http.StatusCreated, smp, err
 	}
 }
 
+// idem hands the request's Idempotency-Key to the services: a retried
+// update with the same key is the same update (cases.WithIdempotencyKey).
+func idem(c *gin.Context) context.Context {
+	return cases.WithIdempotencyKey(c, c.GetHeader("Idempotency-Key"))
+}
+
 func (s *Server) cancelInquiry(c *gin.Context, p models.Principal) (int, any, error) {
-	q, err := s.Inq.Cancel(c, p, c.Param("id"))
+	q, err := s.Inq.Cancel(idem(c), p, c.Param("id"))
 	return http.StatusOK, q, err
 }
 

@@ -29,6 +29,8 @@ var (
 	remindersFlag         = &cli.StringFlag{Name: "customer-reminders", Value: "48h,120h", EnvVars: []string{"HUNTDESK_CUSTOMER_REMINDERS"}, Usage: "remind the customer this long after experts asked for information or samples (comma-separated)"}
 	customerTimeoutFlag   = &cli.DurationFlag{Name: "customer-timeout", Value: 336 * time.Hour, EnvVars: []string{"HUNTDESK_CUSTOMER_TIMEOUT"}, Usage: "close an inquiry as closed_no_response when the customer has not answered by then"}
 	sampleMaxFlag         = &cli.Int64Flag{Name: "sample-max-bytes", Value: 32 << 20, EnvVars: []string{"HUNTDESK_SAMPLE_MAX_BYTES"}, Usage: "largest sample upload (413 above)"}
+	sampleMaxCountFlag    = &cli.IntFlag{Name: "sample-max-count", Value: cases.DefaultSampleMaxCount, EnvVars: []string{"HUNTDESK_SAMPLE_MAX_COUNT"}, Usage: "samples per inquiry (409 sample_quota_exceeded above)"}
+	sampleQuotaFlag       = &cli.Int64Flag{Name: "sample-quota-bytes", Value: cases.DefaultSampleQuotaBytes, EnvVars: []string{"HUNTDESK_SAMPLE_QUOTA_BYTES"}, Usage: "total bytes of samples per inquiry (413 sample_quota_exceeded above)"}
 	mailFromFlag          = &cli.StringFlag{Name: "mail-from", Value: "huntdesk@huntdesk.example", EnvVars: []string{"HUNTDESK_MAIL_FROM"}, Usage: "From address of every email"}
 )
 
@@ -49,7 +51,7 @@ func mailConfig(c *cli.Context) mail.Config {
 }
 
 func apiFlags() []cli.Flag {
-	return []cli.Flag{httpAddrFlag, maxBodyFlag, rateLimitFlag, rateBurstFlag, reviewSLAFlag, slaFlag, remindersFlag, customerTimeoutFlag, sampleMaxFlag}
+	return []cli.Flag{httpAddrFlag, maxBodyFlag, rateLimitFlag, rateBurstFlag, reviewSLAFlag, slaFlag, remindersFlag, customerTimeoutFlag, sampleMaxFlag, sampleMaxCountFlag, sampleQuotaFlag}
 }
 
 func apiConfig(c *cli.Context) api.Config {
@@ -77,5 +79,9 @@ func inquiryConfig(c *cli.Context) (cases.Inquiries, error) {
 	if sla <= 0 || timeout <= 0 {
 		return cases.Inquiries{}, fmt.Errorf("HUNTDESK_PROGRESS_REPORT_SLA and HUNTDESK_CUSTOMER_TIMEOUT must be positive")
 	}
-	return cases.Inquiries{SLA: sla, Reminders: rem, CustomerTimeout: timeout}, nil
+	if c.Int("sample-max-count") <= 0 || c.Int64("sample-quota-bytes") <= 0 {
+		return cases.Inquiries{}, fmt.Errorf("HUNTDESK_SAMPLE_MAX_COUNT and HUNTDESK_SAMPLE_QUOTA_BYTES must be positive")
+	}
+	return cases.Inquiries{SLA: sla, Reminders: rem, CustomerTimeout: timeout,
+		SampleMaxCount: c.Int("sample-max-count"), SampleQuotaBytes: c.Int64("sample-quota-bytes")}, nil
 }

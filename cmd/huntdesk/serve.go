@@ -161,6 +161,7 @@ func workerCommand() *cli.Command {
 			defer tc.Close()
 			w := worker.New(tc, &activities.Activities{DB: db, Mail: mailer, PublicURL: c.String("public-url")})
 			go worker.Housekeeping(c.Context, db, time.Hour)
+			go worker.Reconcile(c.Context, db, tc, worker.ReconcileEvery)
 			slog.Info("worker running", "temporal", c.String("temporal-address"), "namespace", c.String("temporal-namespace"))
 			return w.Run(workerInterrupt(c.Context))
 		},

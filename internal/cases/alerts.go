@@ -27,41 +27,47 @@ type Alerts struct {
 
 // Raise records an expert's attack notification for an org whose feature is
 // approved and enabled, then starts the workflow that emails whom the org's
-// rules matched.
+// rules matched. The start is recorded in the alert's own transaction, so a
+// crash after the commit leaves it to the worker's reconciler.
 func (s *Alerts) Raise(ctx context.Context, p models.Principal, in models.AlertInput) (*models.Alert, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
+	var starts []*store.WorkflowStart
 	a, err := s.DB.RaiseAlert(ctx, p, store.NewAlert{AlertInput: in, ServiceSource: models.SourceDefenderForEndpoint,
-		DetectionSource: models.SourceDefenderExperts, Tags: []string{models.TagEndpointAttackNotification}}, s.recordStart)
+		DetectionSource: models.SourceDefenderExperts, Tags: []string{models.TagEndpointAttackNotification}},
+		func(tx *gorm.DB, a *models.Alert) error { return s.recordStarts(tx, []*models.Alert{a}, &starts) })
 	if err != nil {
 		return nil, err
 	}
-	s.start(context.WithoutCancel(ctx), a)
+	s.start(ctx, starts)
 	return s.DB.Alert(ctx, p.Scope(), a.ID)
 }
 
-// recordStart is where the alert's workflow start is made durable, in the
-// alert's own transaction.
-func (s *Alerts) recordStart(tx *gorm.DB, a *models.Alert) error { return nil }
-
-// recordStarts records the workflow starts of a batch's new alerts.
-func (s *Alerts) recordStarts(tx *gorm.DB, as []*models.Alert) error {
+// recordStarts records the notification workflow start of each alert in
+// tx, the transaction that writes them.
+func (s *Alerts) recordStarts(tx *gorm.DB, as []*models.Alert, out *[]*store.WorkflowStart) error {
 	for _, a := range as {
-		if err := s.recordStart(tx, a); err != nil {
+		ws, err := store.NewWorkflowStart(workflows.AlertWorkflowID(a.ID), workflows.AlertWorkflow, "alert", a.ID,
+			workflows.AlertNotificationParams{AlertID: a.ID, OrgID: a.OrgID})
+		if err != nil {
 			return err
 		}
+		if err := s.DB.RecordStart(tx, ws); err != nil {
+			return err
+		}
+		*out = append(*out, ws)
 	}
 	return nil
 }
 
-// start starts the alert's notification workflow; Temporal refuses a second
-// start of the same alert's workflow id.
-func (s *Alerts) start(ctx context.Context, a *models.Alert) {
-	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.AlertWorkflowID(a.ID), TaskQueue: workflows.TaskQueue},
-		workflows.AlertWorkflow, workflows.AlertNotificationParams{AlertID: a.ID, OrgID: a.OrgID})
-	if err != nil {
-		slog.Error("start alert notification workflow", "alert_id", a.ID, "err", err)
+// start starts recorded notification workflows, outliving the request; one
+// that fails is left to the reconciler (the alert stands either way).
+func (s *Alerts) start(ctx context.Context, starts []*store.WorkflowStart) {
+	for _, ws := range starts {
+		if err := startRecorded(ctx, s.DB, s.Temporal, ws, nil); err != nil {
+			slog.Warn("start alert notification workflow; the reconciler will", "workflow_id", ws.WorkflowID, "err", err)
+		}
 	}
 }
 

@@ -2,11 +2,9 @@ package cases
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/huntdesk/huntdesk/internal/store"
@@ -20,6 +18,7 @@ type Applications struct {
 	DB        *store.DB
 	Temporal  client.Client
 	ReviewSLA time.Duration // default 5 days
+	Crash     CrashHook     // tests only: stop a create after a step
 }
 
 func (s *Applications) sla() time.Duration {
@@ -29,30 +28,55 @@ func (s *Applications) sla() time.Duration {
 	return s.ReviewSLA
 }
 
-// Submit records an application and starts its workflow; an org with an open
-// application gets that one back (created false) and no second workflow.
-func (s *Applications) Submit(ctx context.Context, p models.Principal, in models.ApplicationInput) (*models.Application, bool, error) {
-	app, created, err := s.DB.CreateApplication(ctx, p, in, s.sla())
-	if err != nil || !created {
-		return app, false, err
-	}
+// Params are the input an application's workflow starts with: the review SLA
+// (default 5 days) and the reminder to managers at 80 % of it.
+func (s *Applications) Params(app *models.Application) workflows.ApplicationParams {
 	sla := s.sla()
-	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:        workflows.ApplicationWorkflowID(app.ID),
-		TaskQueue: workflows.TaskQueue,
-	}, workflows.ApplicationWorkflow, workflows.ApplicationParams{
-		ApplicationID: app.ID, OrgID: app.OrgID, SubmittedAt: app.CreatedAt,
-		ReviewSLA: sla, RemindAfter: sla * 8 / 10,
+	return workflows.ApplicationParams{ApplicationID: app.ID, OrgID: app.OrgID, SubmittedAt: app.CreatedAt,
+		ReviewSLA: sla, RemindAfter: sla * 8 / 10}
+}
+
+// Submit records an application, with the start of its workflow in the same
+// transaction, and starts the workflow; an org with an open application gets
+// that one back (created false), and if that one's workflow start is still
+// pending (a crash, an unreachable Temporal) it is started now. A start that
+// fails leaves the application in place and comes back with ErrStarting: the
+// worker's reconciler finishes it.
+func (s *Applications) Submit(ctx context.Context, p models.Principal, in models.ApplicationInput) (*models.Application, bool, error) {
+	app, created, err := s.DB.CreateApplicationStarting(ctx, p, in, s.sla(), func(app *models.Application) (*store.WorkflowStart, error) {
+		return store.NewWorkflowStart(workflows.ApplicationWorkflowID(app.ID), workflows.ApplicationWorkflow, "application", app.ID, s.Params(app))
 	})
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if err != nil && !errors.As(err, &started) {
-		if aerr := s.DB.AbortApplication(context.WithoutCancel(ctx), app.ID); aerr != nil {
-			slog.Error("abort application after failed start", "application_id", app.ID, "err", aerr)
-		}
-		return nil, false, temporalErr(err)
+	if err != nil {
+		return nil, false, err
 	}
-	got, err := s.DB.Application(ctx, "", app.ID)
-	return got, true, err
+	ws, err := s.DB.StartOf(ctx, "application", app.ID)
+	switch {
+	case models.ErrorCode(err) == models.ENOTFOUND: // an application from before recorded starts: it has its workflow
+		ws = nil
+	case err != nil:
+		return nil, false, err
+	}
+	var serr error
+	if ws != nil && ws.StartedAt == nil {
+		if created && s.Crash != nil {
+			if err := s.Crash(StepRecorded, ws.WorkflowID); err != nil {
+				return nil, false, err
+			}
+		}
+		serr = startRecorded(ctx, s.DB, s.Temporal, ws, s.Crash)
+		if isCrash(serr) {
+			return nil, false, serr
+		}
+	}
+	got, err := s.DB.Application(context.WithoutCancel(ctx), "", app.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	if serr != nil {
+		slog.Warn("application recorded; its workflow start is left to the reconciler", "application_id", app.ID, "err", serr)
+		return got, created, ErrStarting
+	}
+	return got, created, nil
 }
 
 // Get returns an application with its timeline, as seen by p.
@@ -84,10 +108,21 @@ func (s *Applications) Withdraw(ctx context.Context, p models.Principal, id stri
 	return s.decide(ctx, p, id, workflows.ApplicationWithdraw, workflows.DecisionRequest{})
 }
 
+// decided is the status each decision update leads to.
+var decided = map[string]models.ApplicationStatus{
+	workflows.ApplicationApprove: models.ApplicationApproved, workflows.ApplicationReject: models.ApplicationRejected,
+	workflows.ApplicationWithdraw: models.ApplicationWithdrawn,
+}
+
 func (s *Applications) decide(ctx context.Context, p models.Principal, id, update string, r workflows.DecisionRequest) (*models.Application, error) {
 	app, err := s.DB.Application(ctx, p.Scope(), id)
 	if err != nil {
 		return nil, err
+	}
+	if !app.Status.Open() && idempotencyKey(ctx) != "" && app.DecidedBy != nil && *app.DecidedBy == p.UserID && app.Status == decided[update] {
+		// A retry (same Idempotency-Key) of this caller's decision, which
+		// committed — after which the workflow is gone: the same success.
+		return app, nil
 	}
 	if !app.Status.Open() {
 		return nil, models.Errorf(models.EINVALIDSTATE, "the application is %s; only a submitted application can be %s", app.Status, map[string]string{
@@ -95,8 +130,8 @@ func (s *Applications) decide(ctx context.Context, p models.Principal, id, updat
 	}
 	r.Actor = workflows.Actor{UserID: p.UserID, Role: p.Role}
 	var st workflows.ApplicationStatus
-	if err := runUpdate(ctx, s.Temporal, workflows.ApplicationWorkflowID(id), update, r, &st); err != nil {
-		return nil, err
+	if _, err := runUpdate(ctx, s.Temporal, workflows.ApplicationWorkflowID(id), update, derive(ctx, p, "application/"+id+"/"+update), r, &st, s.Crash); err != nil {
+		return nil, pendingStart(ctx, s.DB, "application", id, err)
 	}
 	return s.DB.Application(ctx, "", id)
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"gorm.io/gorm"
+
+	"github.com/huntdesk/huntdesk/internal/store"
 	"github.com/huntdesk/huntdesk/models"
 )
 
@@ -72,14 +75,13 @@ func (s *Alerts) Ingest(ctx context.Context, p models.Principal, b models.Ingest
 	if len(valid) == 0 {
 		return res, nil
 	}
-	done, err := s.DB.IngestAlerts(ctx, p, valid, s.recordStarts)
+	var starts []*store.WorkflowStart
+	done, err := s.DB.IngestAlerts(ctx, p, valid, func(tx *gorm.DB, as []*models.Alert) error { return s.recordStarts(tx, as, &starts) })
 	if err != nil {
 		return res, err
 	}
 	res.Created, res.Updated = len(done.Created), len(done.Updated)
-	for _, a := range done.Notify {
-		s.start(context.WithoutCancel(ctx), a)
-	}
+	s.start(ctx, starts)
 	return res, nil
 }
 

@@ -13,6 +13,14 @@ import (
 // open one (created false). It refuses an org without enrolled devices and an
 // org already approved.
 func (db *DB) CreateApplication(ctx context.Context, actor models.Principal, in models.ApplicationInput, reviewSLA time.Duration) (*models.Application, bool, error) {
+	return db.CreateApplicationStarting(ctx, actor, in, reviewSLA, nil)
+}
+
+// CreateApplicationStarting is CreateApplication that also records, in the
+// transaction of a new application, the start of its workflow that plan
+// describes (nil: none).
+func (db *DB) CreateApplicationStarting(ctx context.Context, actor models.Principal, in models.ApplicationInput, reviewSLA time.Duration,
+	plan func(*models.Application) (*WorkflowStart, error)) (*models.Application, bool, error) {
 	if err := in.Validate(); err != nil {
 		return nil, false, err
 	}
@@ -41,6 +49,15 @@ func (db *DB) CreateApplication(ctx context.Context, actor models.Principal, in 
 			ReviewDueAt: now.Add(reviewSLA), CreatedAt: now, UpdatedAt: now}
 		if err := tx.Create(&app).Error; err != nil {
 			return err
+		}
+		if plan != nil {
+			ws, err := plan(&app)
+			if err != nil {
+				return err
+			}
+			if err := db.recordStart(tx, ws); err != nil {
+				return err
+			}
 		}
 		if err := tx.Model(&models.Org{}).Where("id = ?", o.ID).Updates(map[string]any{
 			"ean_state": models.FeatureApplied, "ean_application_id": app.ID, "updated_at": now,
@@ -78,6 +95,9 @@ func (db *DB) AbortApplication(ctx context.Context, id string) error {
 			return notFound(err, "application")
 		}
 		if err := tx.Delete(&app).Error; err != nil {
+			return err
+		}
+		if err := db.forgetStart(tx, "application", id); err != nil {
 			return err
 		}
 		if err := tx.Model(&models.Org{}).Where("id = ? AND ean_application_id = ?", app.OrgID, id).Updates(map[string]any{

@@ -138,10 +138,10 @@ func TestDiscardSampleDeletesThatSampleOnly(t *testing.T) {
 	if err := f.db.DiscardSample(ctx, refused.ID); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.count(t, "samples", "id = ?", refused.ID) + f.count(t, "sample_blobs", "sample_id = ?", refused.ID); n != 0 {
+	if n := f.count(t, "samples", "id = ?", refused.ID) + f.count(t, "sample_chunks", "sample_id = ?", refused.ID) + f.count(t, "sample_blobs", "sample_id = ?", refused.ID); n != 0 {
 		t.Fatalf("the discarded sample left %d rows", n)
 	}
-	if n := f.count(t, "samples", "id = ?", other.ID) + f.count(t, "sample_blobs", "sample_id = ?", other.ID); n != 2 {
+	if n := f.count(t, "samples", "id = ?", other.ID) + f.count(t, "sample_chunks", "sample_id = ?", other.ID); n != 2 {
 		t.Fatalf("another draft sample lost rows: %d of 2", n)
 	}
 	if smp, data, err := f.db.SampleData(ctx, "", kept.ID); err != nil || string(data) != "kept" || smp.Filename != "kept.bin" {

@@ -1,9 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"time"
 
 	"gorm.io/gorm"
@@ -19,10 +24,26 @@ var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 // Experts-on-Demand subscription: none is refused, a trial past its end date
 // or allowance is exhausted.
 func (db *DB) CreateInquiry(ctx context.Context, actor models.Principal, in models.InquiryInput, kind models.TopicKind, sla time.Duration) (*models.Inquiry, error) {
+	q, _, err := db.CreateInquiryStarting(ctx, actor, in, kind, sla, nil)
+	return q, err
+}
+
+// CreateInquiryStarting is CreateInquiry that also records, in the same
+// transaction, the start of the inquiry's workflow that plan describes (nil:
+// none). The caller then starts it and marks it started; if the process dies
+// in between, the worker's reconciler starts it.
+func (db *DB) CreateInquiryStarting(ctx context.Context, actor models.Principal, in models.InquiryInput, kind models.TopicKind, sla time.Duration,
+	plan func(*models.Inquiry) (*WorkflowStart, error)) (*models.Inquiry, *WorkflowStart, error) {
 	var q models.Inquiry
+	var ws *WorkflowStart
 	err := db.tx(ctx, func(tx *gorm.DB) error {
+		// The org's row is locked for the transaction, so that concurrent
+		// creates count the trial's inquiries one after another: without it,
+		// PostgreSQL's READ COMMITTED lets each of them count the same
+		// number and insert (count-then-insert race). SQLite transactions
+		// take the write lock up front (_txlock=immediate) and are serial.
 		var o models.Org
-		if err := tx.Where("id = ?", actor.OrgID).Take(&o).Error; err != nil {
+		if err := db.forUpdate(tx).Where("id = ?", actor.OrgID).Take(&o).Error; err != nil {
 			return notFound(err, "org")
 		}
 		now := db.Now()
@@ -49,16 +70,27 @@ func (db *DB) CreateInquiry(ctx context.Context, actor models.Principal, in mode
 		if err := tx.Create(&q).Error; err != nil {
 			return err
 		}
+		if plan != nil {
+			var err error
+			if ws, err = plan(&q); err != nil {
+				return err
+			}
+			if err := db.recordStart(tx, ws); err != nil {
+				return err
+			}
+		}
 		return db.audit(tx, actor, o.ID, "inquiry", q.ID, "submitted", map[string]any{
 			"topic_url": q.TopicURL, "topic_kind": q.TopicKind, "topic_group": q.TopicGroup, "subscription": q.Subscription, "progress_report_due_at": due})
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &q, nil
+	return &q, ws, nil
 }
 
-// AbortInquiry removes an inquiry whose workflow could not be started.
+// AbortInquiry removes an inquiry whose workflow was certainly never started
+// (and its recorded start). Submit no longer calls it: a start error may be
+// ambiguous, and the reconciler finishes a recorded start instead.
 func (db *DB) AbortInquiry(ctx context.Context, id string) error {
 	return db.tx(ctx, func(tx *gorm.DB) error {
 		var q models.Inquiry
@@ -66,6 +98,9 @@ func (db *DB) AbortInquiry(ctx context.Context, id string) error {
 			return notFound(err, "inquiry")
 		}
 		if err := tx.Delete(&q).Error; err != nil {
+			return err
+		}
+		if err := db.forgetStart(tx, "inquiry", id); err != nil {
 			return err
 		}
 		return db.audit(tx, models.System, q.OrgID, "inquiry", id, "submission_aborted", map[string]string{"why": "the workflow could not be started"})
@@ -90,12 +125,48 @@ func (messageRow) TableName() string { return "inquiry_messages" }
 
 // DraftMessage stores a text for a command the workflow has yet to accept.
 func (db *DB) DraftMessage(ctx context.Context, actor models.Principal, inquiryID, kind string, category models.ReportCategory, body string) (string, error) {
-	m := messageRow{ID: newID("msg"), InquiryID: inquiryID, AuthorID: actor.UserID, Kind: kind, Body: body, CreatedAt: db.Now()}
+	id, _, err := db.UpsertDraft(ctx, actor, inquiryID, "", kind, category, body)
+	return id, err
+}
+
+// UpsertDraft stores a text under id (a new id when empty). A retried
+// request derives the same id: it finds the first attempt's draft and keeps
+// it (the first text wins), and posted says whether the workflow already
+// committed it. A draft of another inquiry, author or kind is a conflict.
+func (db *DB) UpsertDraft(ctx context.Context, actor models.Principal, inquiryID, id, kind string, category models.ReportCategory, body string) (string, bool, error) {
+	if id == "" {
+		id = newID("msg")
+	}
+	m := messageRow{ID: id, InquiryID: inquiryID, AuthorID: actor.UserID, Kind: kind, Body: body, CreatedAt: db.Now()}
 	if category != "" {
 		c := string(category)
 		m.Category = &c
 	}
-	return m.ID, mapErr(db.gorm.WithContext(ctx).Create(&m).Error)
+	g := db.gorm.WithContext(ctx)
+	if err := g.Clauses(clause.OnConflict{DoNothing: true}).Create(&m).Error; err != nil {
+		return "", false, mapErr(err)
+	}
+	var got messageRow
+	if err := g.Where("id = ?", id).Take(&got).Error; err != nil {
+		return "", false, mapErr(err)
+	}
+	if got.InquiryID != inquiryID || got.AuthorID != actor.UserID || got.Kind != kind {
+		return "", false, models.Errorf(models.EIDEMPOTENCY, "this Idempotency-Key was used for another request")
+	}
+	return id, got.Posted, nil
+}
+
+// DraftPosted reports whether the text id exists and is posted.
+func (db *DB) DraftPosted(ctx context.Context, id string) (exists, posted bool, err error) {
+	var m messageRow
+	err = db.gorm.WithContext(ctx).Where("id = ?", id).Take(&m).Error
+	if isNotFound(err) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, mapErr(err)
+	}
+	return true, m.Posted, nil
 }
 
 // DiscardDraft deletes a draft the workflow refused: bad input changes nothing.
@@ -119,34 +190,132 @@ type sampleBlob struct {
 
 func (sampleBlob) TableName() string { return "sample_blobs" }
 
+type sampleChunk struct {
+	SampleID string `gorm:"primaryKey"`
+	Seq      int    `gorm:"primaryKey"`
+	Data     []byte
+}
+
+func (sampleChunk) TableName() string { return "sample_chunks" }
+
 type sampleRow struct {
 	models.Sample
 	Attached bool
+	Complete bool
 }
 
 func (sampleRow) TableName() string { return "samples" }
 
+// SampleChunkSize is how much of an upload is held in memory at a time.
+const SampleChunkSize = 1 << 20
+
 // DraftSample stores an uploaded file and its SHA-256; it counts once the
 // workflow accepts it.
 func (db *DB) DraftSample(ctx context.Context, actor models.Principal, inquiryID, filename string, data []byte) (*models.Sample, error) {
-	sum := sha256.Sum256(data)
-	s := sampleRow{Sample: models.Sample{ID: newID("smp"), InquiryID: inquiryID, OrgID: actor.OrgID, UploadedBy: actor.UserID,
-		Filename: filename, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), CreatedAt: db.Now()}}
-	err := db.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(&s).Error; err != nil {
-			return err
+	return db.StoreSample(ctx, actor, inquiryID, "", filename, bytes.NewReader(data), int64(len(data)))
+}
+
+// StoreSample streams r into the database while hashing it: one chunk of
+// SampleChunkSize in memory at a time, each chunk its own short write (no
+// transaction held open while a slow client sends). The sample is complete,
+// with its size and SHA-256, once the last chunk is in; an upload that fails
+// or exceeds maxBytes (ETOOLARGE) is removed again. id "" picks a new id.
+func (db *DB) StoreSample(ctx context.Context, actor models.Principal, inquiryID, id, filename string, r io.Reader, maxBytes int64) (*models.Sample, error) {
+	if id == "" {
+		id = newID("smp")
+	}
+	s := sampleRow{Sample: models.Sample{ID: id, InquiryID: inquiryID, OrgID: actor.OrgID, UploadedBy: actor.UserID,
+		Filename: filename, CreatedAt: db.Now()}}
+	g := db.gorm.WithContext(ctx)
+	if err := g.Create(&s).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	fail := func(err error) (*models.Sample, error) {
+		if rerr := db.removeSample(context.WithoutCancel(ctx), id); rerr != nil {
+			slog.Error("remove a failed sample upload", "sample_id", id, "err", rerr)
 		}
-		return tx.Create(&sampleBlob{SampleID: s.ID, Data: data}).Error
-	})
-	if err != nil {
 		return nil, err
+	}
+	h := sha256.New()
+	buf := make([]byte, SampleChunkSize)
+	var size int64
+	for seq := 0; ; seq++ {
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			size += int64(n)
+			if size > maxBytes {
+				return fail(&models.Error{Code: models.ETOOLARGE, Message: fmt.Sprintf("a sample may be at most %d bytes", maxBytes)})
+			}
+			h.Write(buf[:n])
+			if err := g.Create(&sampleChunk{SampleID: id, Seq: seq, Data: buf[:n]}).Error; err != nil {
+				return fail(mapErr(err))
+			}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			return fail(fmt.Errorf("read sample: %w", err))
+		}
+	}
+	s.Size, s.SHA256 = size, hex.EncodeToString(h.Sum(nil))
+	if err := g.Model(&sampleRow{}).Where("id = ?", id).Updates(map[string]any{"size": s.Size, "sha256": s.SHA256, "complete": true}).Error; err != nil {
+		return fail(mapErr(err))
 	}
 	return &s.Sample, nil
 }
 
-// DiscardSample deletes a sample the workflow refused.
+// SampleState is a stored sample and whether it is complete and attached.
+type SampleState struct {
+	Sample             models.Sample
+	Attached, Complete bool
+}
+
+// SampleStateOf returns a sample however far it got (NotFound when missing).
+func (db *DB) SampleStateOf(ctx context.Context, id string) (*SampleState, error) {
+	var s sampleRow
+	if err := db.gorm.WithContext(ctx).Where("id = ?", id).Take(&s).Error; err != nil {
+		return nil, notFound(err, "sample")
+	}
+	return &SampleState{Sample: s.Sample, Attached: s.Attached, Complete: s.Complete}, nil
+}
+
+// SampleUsage counts an inquiry's samples, attached or on their way, and
+// their bytes: what its quota is checked against.
+func (db *DB) SampleUsage(ctx context.Context, inquiryID string) (count, size int64, err error) {
+	var row struct {
+		N     int64
+		Bytes int64
+	}
+	err = db.gorm.WithContext(ctx).Model(&sampleRow{}).Select("COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes").
+		Where("inquiry_id = ?", inquiryID).Scan(&row).Error
+	return row.N, row.Bytes, mapErr(err)
+}
+
+// DiscardSample deletes a sample the workflow refused, and nothing else: an
+// attached sample (the workflow committed it) stays.
 func (db *DB) DiscardSample(ctx context.Context, id string) error {
+	return db.removeSample(ctx, id)
+}
+
+// removeSample deletes an unattached sample and its bytes; the row is locked
+// first (PostgreSQL) so that an attach racing with it wins or loses whole.
+func (db *DB) removeSample(ctx context.Context, id string) error {
 	return db.tx(ctx, func(tx *gorm.DB) error {
+		var s sampleRow
+		err := db.forUpdate(tx).Where("id = ?", id).Take(&s).Error
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if s.Attached {
+			return nil
+		}
+		if err := tx.Where("sample_id = ?", id).Delete(&sampleChunk{}).Error; err != nil {
+			return err
+		}
 		if err := tx.Where("sample_id = ?", id).Delete(&sampleBlob{}).Error; err != nil {
 			return err
 		}
@@ -157,14 +326,25 @@ func (db *DB) DiscardSample(ctx context.Context, id string) error {
 // SampleData returns an attached sample and its bytes, as seen from scope.
 func (db *DB) SampleData(ctx context.Context, scope, id string) (*models.Sample, []byte, error) {
 	var s sampleRow
-	q := db.gorm.WithContext(ctx).Where("id = ? AND attached = ?", id, true)
+	q := db.gorm.WithContext(ctx).Where("id = ? AND attached = ? AND complete = ?", id, true, true)
 	if scope != "" {
 		q = q.Where("org_id = ?", scope)
 	}
 	if err := q.Take(&s).Error; err != nil {
 		return nil, nil, notFound(err, "sample")
 	}
-	var b sampleBlob
+	var chunks []sampleChunk
+	if err := db.gorm.WithContext(ctx).Where("sample_id = ?", id).Order("seq").Find(&chunks).Error; err != nil {
+		return nil, nil, mapErr(err)
+	}
+	if len(chunks) > 0 || s.Size == 0 {
+		data := make([]byte, 0, s.Size)
+		for _, c := range chunks {
+			data = append(data, c.Data...)
+		}
+		return &s.Sample, data, nil
+	}
+	var b sampleBlob // stored before chunks existed
 	if err := db.gorm.WithContext(ctx).Where("sample_id = ?", id).Take(&b).Error; err != nil {
 		return nil, nil, mapErr(err)
 	}
@@ -184,7 +364,8 @@ func (db *DB) Inquiry(ctx context.Context, scope, id string) (*models.Inquiry, e
 		return nil, notFound(err, "inquiry")
 	}
 	var msgs []messageRow
-	if err := g.Where("inquiry_id = ? AND posted = ?", id, true).Order("id").Find(&msgs).Error; err != nil {
+	// By time, then id: ids derived from an Idempotency-Key are not time-ordered.
+	if err := g.Where("inquiry_id = ? AND posted = ?", id, true).Order("created_at, id").Find(&msgs).Error; err != nil {
 		return nil, mapErr(err)
 	}
 	q.Reports, q.Responses = []models.InquiryReport{}, []models.InquiryResponse{}
@@ -196,7 +377,7 @@ func (db *DB) Inquiry(ctx context.Context, scope, id string) (*models.Inquiry, e
 		}
 	}
 	q.Samples = []models.Sample{}
-	if err := g.Model(&sampleRow{}).Where("inquiry_id = ? AND attached = ?", id, true).Order("id").Find(&q.Samples).Error; err != nil {
+	if err := g.Model(&sampleRow{}).Where("inquiry_id = ? AND attached = ? AND complete = ?", id, true, true).Order("created_at, id").Find(&q.Samples).Error; err != nil {
 		return nil, mapErr(err)
 	}
 	tl, err := db.Timeline(ctx, "inquiry", id)
@@ -367,4 +548,29 @@ func (db *DB) ApplyInquiryChange(ctx context.Context, ch InquiryChange) error {
 		}
 		return nil
 	})
+}
+
+// PurgeAbandoned removes drafts and samples that no workflow ever took and
+// that were stored before `before`: uploads cut off by a crash, texts and
+// files of commands whose outcome never came. They count against nothing
+// once gone (an inquiry's sample quota counts its unattached samples). It
+// returns how many drafts and samples it removed.
+func (db *DB) PurgeAbandoned(ctx context.Context, before time.Time) (drafts, samples int64, err error) {
+	g := db.gorm.WithContext(ctx)
+	res := g.Where("posted = ? AND created_at < ?", false, before.UTC()).Delete(&messageRow{})
+	if res.Error != nil {
+		return 0, 0, mapErr(res.Error)
+	}
+	drafts = res.RowsAffected
+	var ids []string
+	if err := g.Model(&sampleRow{}).Where("attached = ? AND created_at < ?", false, before.UTC()).Limit(1000).Pluck("id", &ids).Error; err != nil {
+		return drafts, 0, mapErr(err)
+	}
+	for _, id := range ids {
+		if err := db.removeSample(ctx, id); err != nil {
+			return drafts, samples, err
+		}
+		samples++
+	}
+	return drafts, samples, nil
 }

@@ -17,6 +17,7 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 
 	"github.com/huntdesk/huntdesk/models"
@@ -105,6 +106,16 @@ func (db *DB) Gorm() *gorm.DB { return db.gorm }
 // tx runs fn in a transaction.
 func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return mapErr(db.gorm.WithContext(ctx).Transaction(fn))
+}
+
+// forUpdate makes tx's next SELECT lock the rows it reads until the
+// transaction ends (SELECT … FOR UPDATE) on PostgreSQL. SQLite has no row
+// locks and needs none: its transactions are serialised by the write lock.
+func (db *DB) forUpdate(tx *gorm.DB) *gorm.DB {
+	if db.dialect == "postgres" {
+		return tx.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	return tx
 }
 
 // newID returns a prefixed, time-ordered id: ordering by id is ordering by

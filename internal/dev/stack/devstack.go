@@ -47,6 +47,10 @@ type Config struct {
 	Inquiries    cases.Inquiries // Process B's durations (DB and Temporal are filled in)
 	API          api.Config
 	Logger       *slog.Logger
+	// ReconcileEvery is how often the worker starts recorded workflow starts
+	// nobody finished (0: worker.ReconcileEvery; negative: never, for tests
+	// that drive worker.ReconcileOnce themselves).
+	ReconcileEvery time.Duration
 }
 
 // Stack is a running dev stack.
@@ -139,6 +143,13 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	s.closers = append(s.closers, s.worker.Stop)
 	hkCtx, stopHK := context.WithCancel(context.Background())
 	go worker.Housekeeping(hkCtx, s.DB, time.Hour)
+	if cfg.ReconcileEvery >= 0 {
+		every := cfg.ReconcileEvery
+		if every == 0 {
+			every = worker.ReconcileEvery
+		}
+		go worker.Reconcile(hkCtx, s.DB, s.Client, every)
+	}
 	s.closers = append(s.closers, stopHK)
 
 	alerts := &cases.Alerts{DB: s.DB, Temporal: s.Client}
