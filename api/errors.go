@@ -10,6 +10,10 @@ import (
 	"github.com/huntdesk/huntdesk/models"
 )
 
+// eMethodNotAllowed is the API's own code for a known path called with a
+// method it does not serve (the domain never produces it).
+const eMethodNotAllowed = "method_not_allowed"
+
 // statusOf maps a domain error code to its HTTP status. It is the only place
 // that knows both.
 func statusOf(code string) int {
@@ -34,6 +38,8 @@ func statusOf(code string) int {
 		return http.StatusTooManyRequests
 	case models.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
+	case eMethodNotAllowed:
+		return http.StatusMethodNotAllowed
 	}
 	return http.StatusInternalServerError
 }

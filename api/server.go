@@ -140,8 +140,18 @@ func New(cfg Config, d Deps) *Server {
 	e.ContextWithFallback = true
 	e.Use(s.observe, s.recover)
 	e.NoRoute(func(c *gin.Context) { writeError(c, models.Errorf(models.ENOTFOUND, "no such route")) })
+	// Gin calls NoMethod when the path exists under other methods, with Allow
+	// already set to them. OPTIONS is answered 204 with Allow (no CORS: the
+	// console is served from the same origin); anything else is 405.
 	e.NoMethod(func(c *gin.Context) {
-		writeError(c, &models.Error{Code: "method_not_allowed", Message: "method not allowed"})
+		allow := c.Writer.Header().Get("Allow") + ", OPTIONS"
+		if c.Request.Method == http.MethodOptions {
+			c.Header("Allow", allow)
+			c.AbortWithStatus(http.StatusNoContent)
+			return
+		}
+		c.Header("Allow", allow)
+		writeError(c, &models.Error{Code: eMethodNotAllowed, Message: c.Request.Method + " is not allowed here; allowed: " + allow})
 	})
 
 	e.GET("/healthz", s.healthz)
@@ -153,6 +163,18 @@ func New(cfg Config, d Deps) *Server {
 	}
 	if d.Extra != nil {
 		d.Extra(e)
+	}
+	// HEAD works wherever GET does (net/http drops the body).
+	head := map[string]bool{}
+	for _, ri := range e.Routes() {
+		if ri.Method == http.MethodHead {
+			head[ri.Path] = true
+		}
+	}
+	for _, ri := range e.Routes() {
+		if ri.Method == http.MethodGet && !head[ri.Path] {
+			e.HEAD(ri.Path, ri.HandlerFunc)
+		}
 	}
 	s.engine = e
 	return s

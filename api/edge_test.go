@@ -1,0 +1,183 @@
+package api_test
+
+// Tests of the API's edges: methods, metrics, idempotency under disconnects,
+// failed-authentication limits and server timeouts (issue 18, items 2, 11,
+// 12, 14, 17).
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/huntdesk/huntdesk/api"
+	"github.com/huntdesk/huntdesk/models"
+)
+
+// serve sends req to the server without the contract check (for requests
+// the document cannot describe: odd methods, HEAD, OPTIONS).
+func (f *fixture) serve(req *http.Request) response {
+	f.t.Helper()
+	w := httptest.NewRecorder()
+	f.srv.ServeHTTP(w, req)
+	return response{Status: w.Code, Header: w.Header(), Body: w.Body.Bytes()}
+}
+
+func TestWrongMethodIs405WithAllow(t *testing.T) {
+	f := newFixture(t, api.Config{RateLimit: -1})
+	for _, method := range []string{"PUT", "DELETE", "BREW"} {
+		req := httptest.NewRequest(method, "/api/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer "+f.as("expert"))
+		res := f.serve(req)
+		if code, _ := res.errorOf(t); res.Status != http.StatusMethodNotAllowed || code != "method_not_allowed" {
+			t.Fatalf("%s /api/v1/me: %d %s", method, res.Status, res.Body)
+		}
+		if allow := res.Header.Get("Allow"); !strings.Contains(allow, "GET") || !strings.Contains(allow, "HEAD") {
+			t.Fatalf("%s /api/v1/me: Allow %q", method, allow)
+		}
+	}
+	// The contract documents 405 too.
+	res := f.do(request{method: "DELETE", path: "/api/v1/orgs", token: f.as("manager")})
+	if res.Status != http.StatusMethodNotAllowed || !strings.Contains(res.Header.Get("Allow"), "POST") {
+		t.Fatalf("DELETE /api/v1/orgs: %d %v", res.Status, res.Header)
+	}
+}
+
+func TestHeadWorksWhereGetDoes(t *testing.T) {
+	f := newFixture(t, api.Config{RateLimit: -1})
+	for _, path := range []string{"/healthz", "/readyz", "/api/v1/openapi.yaml", "/api/v1/me", "/api/v1/orgs/" + f.orgA.ID} {
+		req := httptest.NewRequest("HEAD", path, nil)
+		req.Header.Set("Authorization", "Bearer "+f.as("manager"))
+		if res := f.serve(req); res.Status != http.StatusOK {
+			t.Fatalf("HEAD %s: %d %s", path, res.Status, res.Body)
+		}
+	}
+	req := httptest.NewRequest("HEAD", "/api/v1/me", nil)
+	if res := f.serve(req); res.Status != http.StatusUnauthorized {
+		t.Fatalf("HEAD without a token: %d", res.Status)
+	}
+}
+
+func TestOptionsAnswers204WithAllow(t *testing.T) {
+	f := newFixture(t, api.Config{RateLimit: -1})
+	res := f.serve(httptest.NewRequest("OPTIONS", "/api/v1/orgs", nil))
+	allow := res.Header.Get("Allow")
+	if res.Status != http.StatusNoContent || !strings.Contains(allow, "GET") || !strings.Contains(allow, "POST") || !strings.Contains(allow, "OPTIONS") {
+		t.Fatalf("OPTIONS /api/v1/orgs: %d Allow %q %s", res.Status, allow, res.Body)
+	}
+	if res := f.serve(httptest.NewRequest("OPTIONS", "/api/v1/nope", nil)); res.Status != http.StatusNotFound {
+		t.Fatalf("OPTIONS on an unknown path: %d", res.Status)
+	}
+}
+
+func TestMetricsCardinalityIsBounded(t *testing.T) {
+	f := newFixture(t, api.Config{RateLimit: -1})
+	rng := rand.New(rand.NewSource(1))
+	letters := "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	word := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = letters[rng.Intn(len(letters))]
+		}
+		return string(b)
+	}
+	for i := 0; i < 1000; i++ {
+		method := word(3 + rng.Intn(6))
+		if i%3 == 0 {
+			method = []string{"GET", "POST", "HEAD", "OPTIONS", "PATCH"}[rng.Intn(5)]
+		}
+		path := "/" + strings.ToLower(word(8))
+		if i%2 == 0 {
+			path = "/api/v1/orgs/" + word(10)
+		}
+		f.serve(httptest.NewRequest(method, path, nil))
+	}
+	m := f.do(request{method: "GET", path: "/metrics"})
+	series := 0
+	for _, line := range strings.Split(string(m.Body), "\n") {
+		if strings.HasPrefix(line, "huntdesk_http_requests_total{") {
+			series++
+			if !strings.Contains(line, `method="`) {
+				t.Fatalf("no method label: %s", line)
+			}
+			method := line[strings.Index(line, `method="`)+8:]
+			method = method[:strings.Index(method, `"`)]
+			switch method {
+			case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other":
+			default:
+				t.Fatalf("method label %q escaped the fixed set: %s", method, line)
+			}
+		}
+	}
+	// routes × 8 methods × a handful of statuses, far below 1000.
+	if series == 0 || series > 40 {
+		t.Fatalf("%d request series after 1000 random requests", series)
+	}
+}
+
+// cancellingApps is an Applications whose Submit sees the client go away:
+// the request's context is cancelled mid-create. created decides whether the
+// create landed before that (the response is then lost) or not.
+type cancellingApps struct {
+	api.Applications // nil: only Submit is called
+	f                *fixture
+	cancel           context.CancelFunc
+	created          bool
+	calls            int
+}
+
+func (a *cancellingApps) Submit(ctx context.Context, p models.Principal, in models.ApplicationInput) (*models.Application, bool, error) {
+	a.calls++
+	if a.calls == 1 {
+		a.cancel()
+		if !a.created {
+			return nil, false, ctx.Err()
+		}
+	}
+	app, created, err := a.f.db.CreateApplication(context.WithoutCancel(ctx), p, in, 0)
+	if err != nil {
+		return nil, false, err
+	}
+	return app, created, nil
+}
+
+func TestIdempotencyKeyIsNeverLeftLockedByADisconnect(t *testing.T) {
+	for _, created := range []bool{false, true} {
+		t.Run(fmt.Sprintf("created=%v", created), func(t *testing.T) {
+			f := newFixture(t, api.Config{RateLimit: -1})
+			apps := &cancellingApps{f: f, created: created}
+			srv := api.New(api.Config{RateLimit: -1}, api.Deps{DB: f.db, Apps: apps})
+			body := `{"contact_name":"Casey","contact_email":"casey@alpha.example","accept_privacy_statement":true}`
+			send := func(ctx context.Context) *httptest.ResponseRecorder {
+				req := httptest.NewRequest("POST", "/api/v1/applications", bytes.NewReader([]byte(body))).WithContext(ctx)
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+f.as("customer_admin"))
+				req.Header.Set("Idempotency-Key", "apply-1")
+				w := httptest.NewRecorder()
+				srv.ServeHTTP(w, req)
+				return w
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			apps.cancel = cancel
+			send(ctx)
+			retry := send(context.Background())
+			if retry.Code == http.StatusConflict {
+				t.Fatalf("the retry found the key locked: %d %s", retry.Code, retry.Body)
+			}
+			if retry.Code != http.StatusCreated && retry.Code != http.StatusOK {
+				t.Fatalf("retry: %d %s", retry.Code, retry.Body)
+			}
+			var app struct{ ID string }
+			json.Unmarshal(retry.Body.Bytes(), &app)
+			l, err := f.db.Applications(context.Background(), models.ApplicationFilter{OrgID: f.orgA.ID})
+			if err != nil || len(l.Items) != 1 || l.Items[0].ID != app.ID {
+				t.Fatalf("applications after the retry: %+v %v (retry answered %s)", l.Items, err, retry.Body)
+			}
+		})
+	}
+}
