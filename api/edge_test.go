@@ -181,3 +181,44 @@ func TestIdempotencyKeyIsNeverLeftLockedByADisconnect(t *testing.T) {
 		})
 	}
 }
+
+func TestFailedAuthenticationsAreLimitedPerClientIP(t *testing.T) {
+	f := newFixture(t, api.Config{RateLimit: -1, AuthFailureRate: 0.001, AuthFailureBurst: 3})
+	get := func(ip, token string) response {
+		req := httptest.NewRequest("GET", "/api/v1/me", nil)
+		req.RemoteAddr = ip + ":40000"
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		req.Header.Set("X-Forwarded-For", "203.0.113.77") // not trusted: no proxy is configured
+		return f.serve(req)
+	}
+	for i := 0; i < 3; i++ {
+		if r := get("198.51.100.1", "hd_guess"); r.Status != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d %s", i, r.Status, r.Body)
+		}
+	}
+	r := get("198.51.100.1", "hd_guess")
+	if code, _ := r.errorOf(t); r.Status != http.StatusTooManyRequests || code != models.ERATELIMITED || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("fourth failure: %d %v %s", r.Status, r.Header, r.Body)
+	}
+	// Refused before the token is even looked at.
+	if r := get("198.51.100.1", f.as("expert")); r.Status != http.StatusTooManyRequests {
+		t.Fatalf("a blocked address with a good token: %d", r.Status)
+	}
+	// Another address, and successes, are not counted against anyone.
+	for i := 0; i < 5; i++ {
+		if r := get("198.51.100.2", f.as("expert")); r.Status != http.StatusOK {
+			t.Fatalf("another address: %d %s", r.Status, r.Body)
+		}
+	}
+	if r := get("198.51.100.2", "hd_guess"); r.Status != http.StatusUnauthorized {
+		t.Fatalf("another address's first failure: %d", r.Status)
+	}
+	// The contract documents the 429.
+	f2 := newFixture(t, api.Config{RateLimit: -1, AuthFailureRate: 0.001, AuthFailureBurst: 1})
+	f2.do(request{method: "GET", path: "/api/v1/me", token: "hd_guess"})
+	if r := f2.do(request{method: "GET", path: "/api/v1/orgs", token: "hd_guess"}); r.Status != http.StatusTooManyRequests {
+		t.Fatalf("after the burst: %d", r.Status)
+	}
+}
