@@ -7,7 +7,7 @@ GO      ?= go
 PKGS    ?= ./...
 TIMEOUT ?= 20m
 
-.PHONY: run build test test-postgres vet bench record-histories docker clean
+.PHONY: run build test test-postgres vet bench record-histories docker clean lint-openapi
 
 run:
 	$(GO) run ./cmd/huntdesk dev
@@ -31,6 +31,13 @@ bench:
 # deliberate, versioned change to a workflow).
 record-histories:
 	HUNTDESK_RECORD_HISTORIES=1 $(GO) test -count=1 -run TestRecordHistories ./e2e/
+
+# Optional: Redocly's recommended rules over the served contract (needs the
+# linter installed once: npm install -g @redocly/cli). CI does not run it;
+# api/contract_test.go checks the rules the document once broke, offline.
+lint-openapi:
+	@command -v redocly >/dev/null || { echo "redocly not found: npm install -g @redocly/cli"; exit 1; }
+	redocly lint --extends recommended api/openapi.yaml
 
 docker:
 	docker build -f deploy/Dockerfile -t huntdesk .
