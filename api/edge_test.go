@@ -222,3 +222,34 @@ func TestFailedAuthenticationsAreLimitedPerClientIP(t *testing.T) {
 		t.Fatalf("after the burst: %d", r.Status)
 	}
 }
+
+// The contract says array: an empty one is [], never null or missing.
+func TestEmptyListsAreArrays(t *testing.T) {
+	f := newFixture(t, api.Config{RateLimit: -1})
+	arrays := func(what string, res response, fields ...string) {
+		t.Helper()
+		var m map[string]json.RawMessage
+		res.json(t, &m)
+		for _, k := range fields {
+			if v := strings.TrimSpace(string(m[k])); !strings.HasPrefix(v, "[") {
+				t.Errorf("%s: %s is %q, want an array (status %d)", what, k, v, res.Status)
+			}
+		}
+	}
+	res := f.do(request{method: "POST", path: "/api/v1/inquiries", token: f.as("customer_admin"), body: map[string]any{
+		"topic_url": "https://security.microsoft.com/alerts/da637", "context": "A suspicious PowerShell command line ran on a laptop.",
+		"contact_email": "secops@alpha.example"}})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("submit: %d %s", res.Status, res.Body)
+	}
+	arrays("POST /inquiries", res, "reports", "responses", "samples", "timeline")
+	var q struct{ ID string }
+	res.json(t, &q)
+	arrays("GET /inquiries/{id}", f.do(request{method: "GET", path: "/api/v1/inquiries/" + q.ID, token: f.as("customer_admin")}), "reports", "responses", "samples", "timeline")
+
+	for _, path := range []string{"/api/v1/inquiries?status=concluded", "/api/v1/queue?status=concluded", "/api/v1/applications",
+		"/api/v1/audit?entity=nothing", "/api/v1/users/" + f.users["expert"].ID + "/tokens?cursor=" + "eyJpIjoiMCJ9"} {
+		role := "manager"
+		arrays("GET "+path, f.do(request{method: "GET", path: path, token: f.as(role)}), "items")
+	}
+}

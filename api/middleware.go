@@ -154,7 +154,7 @@ func (s *Server) idempotent(c *gin.Context, p models.Principal, h handler) {
 		stored.Error.RequestID = "" // a replay is another request
 		out = stored
 	}
-	b, _ := json.Marshal(out)
+	b, _ := json.Marshal(jsonBody(out))
 	// Release or complete the key even when the client has gone away: the
 	// request's context may be cancelled by now, and a key left in progress
 	// would answer every retry 409 until its lease runs out.

@@ -321,7 +321,7 @@ func respond(c *gin.Context, status int, body any, err error) {
 		}
 		return
 	}
-	c.JSON(status, body)
+	c.JSON(status, jsonBody(body))
 }
 
 func (s *Server) authenticate(c *gin.Context) (models.Principal, error) {
