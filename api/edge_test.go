@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/huntdesk/huntdesk/api"
 	"github.com/huntdesk/huntdesk/models"
@@ -251,5 +252,42 @@ func TestEmptyListsAreArrays(t *testing.T) {
 		"/api/v1/audit?entity=nothing", "/api/v1/users/" + f.users["expert"].ID + "/tokens?cursor=" + "eyJpIjoiMCJ9"} {
 		role := "manager"
 		arrays("GET "+path, f.do(request{method: "GET", path: path, token: f.as(role)}), "items")
+	}
+}
+
+// stuckApps is an Applications whose Submit hangs on a dependency (Temporal
+// unreachable, a worker down) until its context ends.
+type stuckApps struct{ api.Applications }
+
+func (stuckApps) Submit(ctx context.Context, p models.Principal, in models.ApplicationInput) (*models.Application, bool, error) {
+	select {
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	case <-time.After(20 * time.Second): // a guard: the test fails instead of hanging
+		return nil, false, fmt.Errorf("the handler was never told to stop")
+	}
+}
+
+// A handler stuck on a dependency answers 503 before the write deadline cuts
+// the connection (and releases its Idempotency-Key), instead of holding a
+// goroutine for as long as the dependency hangs.
+func TestStuckHandlerAnswers503WithinTheWriteTimeout(t *testing.T) {
+	f := newFixture(t, api.Config{RateLimit: -1})
+	srv := api.New(api.Config{RateLimit: -1, WriteTimeout: 200 * time.Millisecond}, api.Deps{DB: f.db, Apps: stuckApps{}})
+	send := func() *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/api/v1/applications", strings.NewReader(`{"contact_name":"C","contact_email":"c@alpha.example","accept_privacy_statement":true}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+f.as("customer_admin"))
+		req.Header.Set("Idempotency-Key", "stuck-1")
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, req)
+		return w
+	}
+	for i := 0; i < 2; i++ { // the second finds the key released, not locked
+		w := send()
+		res := response{Status: w.Code, Header: w.Header(), Body: w.Body.Bytes()}
+		if code, _ := res.errorOf(t); w.Code != http.StatusServiceUnavailable || code != models.EUNAVAILABLE {
+			t.Fatalf("attempt %d: %d %s", i+1, w.Code, w.Body)
+		}
 	}
 }

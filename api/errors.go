@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -63,6 +64,11 @@ func errorResponse(c *gin.Context, err error) (int, errorBody) {
 	body := errorBody{Error: errorDetail{RequestID: requestID(c)}}
 	if errors.As(err, &e) {
 		body.Error.Code, body.Error.Message, body.Error.Fields = e.Code, e.Message, e.Fields
+	} else if errors.Is(err, context.DeadlineExceeded) {
+		// The request's deadline (the server's write timeout) ran out while a
+		// dependency was slow: worth a retry, like any other outage.
+		body.Error.Code, body.Error.Message = models.EUNAVAILABLE, "the request took too long; retry later"
+		logger(c).Warn("request deadline exceeded", "err", err)
 	} else {
 		body.Error.Code, body.Error.Message = models.EINTERNAL, "internal error"
 		logger(c).Error("request failed", "err", err)

@@ -270,6 +270,15 @@ func (s *Server) wrap(r route) gin.HandlerFunc {
 				_ = rc.SetWriteDeadline(time.Now().Add(readFor + s.cfg.WriteTimeout))
 			}
 		}
+		// The handler gets the write deadline too, a little before the server
+		// cuts the connection: one stuck on a dependency (Temporal, the
+		// database) answers 503 and frees its goroutine and its
+		// Idempotency-Key instead of hanging for as long as the dependency.
+		if s.cfg.WriteTimeout > 0 {
+			ctx, cancel := context.WithTimeout(c.Request.Context(), readFor+s.cfg.WriteTimeout*9/10)
+			defer cancel()
+			c.Request = c.Request.WithContext(ctx)
+		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 		var p models.Principal
 		if r.roles != nil {

@@ -52,7 +52,7 @@ var (
 	readHeaderTimeoutFlag = &cli.DurationFlag{Name: "http-read-header-timeout", Value: 10 * time.Second, EnvVars: []string{"HUNTDESK_HTTP_READ_HEADER_TIMEOUT"}, Usage: "time a client has to send the request line and headers"}
 	readTimeoutFlag       = &cli.DurationFlag{Name: "http-read-timeout", Value: 30 * time.Second, EnvVars: []string{"HUNTDESK_HTTP_READ_TIMEOUT"}, Usage: "time a client has to send a whole request, body included (sample uploads: --http-upload-timeout)"}
 	uploadTimeoutFlag     = &cli.DurationFlag{Name: "http-upload-timeout", Value: 10 * time.Minute, EnvVars: []string{"HUNTDESK_HTTP_UPLOAD_TIMEOUT"}, Usage: "time a client has to send a sample upload"}
-	writeTimeoutFlag      = &cli.DurationFlag{Name: "http-write-timeout", Value: 60 * time.Second, EnvVars: []string{"HUNTDESK_HTTP_WRITE_TIMEOUT"}, Usage: "time to answer once the request is read"}
+	writeTimeoutFlag      = &cli.DurationFlag{Name: "http-write-timeout", Value: 60 * time.Second, EnvVars: []string{"HUNTDESK_HTTP_WRITE_TIMEOUT"}, Usage: "time to answer once the request is read (handlers are cancelled, 503, at 90 % of it)"}
 	idleTimeoutFlag       = &cli.DurationFlag{Name: "http-idle-timeout", Value: 120 * time.Second, EnvVars: []string{"HUNTDESK_HTTP_IDLE_TIMEOUT"}, Usage: "keep-alive connections idle longer are closed"}
 	maxHeaderBytesFlag    = &cli.IntFlag{Name: "http-max-header-bytes", Value: 64 << 10, EnvVars: []string{"HUNTDESK_HTTP_MAX_HEADER_BYTES"}, Usage: "largest request headers (431 above)"}
 	maxConnsFlag          = &cli.IntFlag{Name: "http-max-conns", Value: 4096, EnvVars: []string{"HUNTDESK_HTTP_MAX_CONNS"}, Usage: "open connections at once (negative: no cap)"}

@@ -86,9 +86,11 @@ func (db *DB) BeginIdempotent(ctx context.Context, userID, key, hash string) (*I
 	return &IdempotentResponse{Status: got.StatusCode, Body: []byte(got.ResponseBody)}, nil
 }
 
-// CompleteIdempotent stores the response to replay for (user, key).
+// CompleteIdempotent stores the response to replay for (user, key). The
+// first completion stands: a holder that lost its lease and finishes after
+// the one that took the key over does not change what is replayed.
 func (db *DB) CompleteIdempotent(ctx context.Context, userID, key string, status int, body []byte) error {
-	return mapErr(db.gorm.WithContext(ctx).Model(&idempotencyRow{}).Where("user_id = ? AND idem_key = ?", userID, key).
+	return mapErr(db.gorm.WithContext(ctx).Model(&idempotencyRow{}).Where("user_id = ? AND idem_key = ? AND completed = ?", userID, key, false).
 		Updates(map[string]any{"status_code": status, "response_body": string(body), "completed": true, "locked_until": nil}).Error)
 }
 

@@ -35,12 +35,19 @@ func TestIdempotencyLeaseIsTakenOverAfterItExpires(t *testing.T) {
 	if _, err := db.BeginIdempotent(ctx, "u1", "k", "h1"); models.ErrorCode(err) != models.ECONFLICT {
 		t.Fatalf("the taken-over key is leased again: %v", err)
 	}
-	if err := db.CompleteIdempotent(ctx, "u1", "k", 201, []byte(`{}`)); err != nil {
+	if err := db.CompleteIdempotent(ctx, "u1", "k", 201, []byte(`{"id":"first"}`)); err != nil {
+		t.Fatal(err)
+	}
+	// The holder that lost its lease finishes late: the first answer stands.
+	if err := db.CompleteIdempotent(ctx, "u1", "k", 201, []byte(`{"id":"late"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AbortIdempotent(ctx, "u1", "k"); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(time.Hour)
 	prev, err := db.BeginIdempotent(ctx, "u1", "k", "h1")
-	if err != nil || prev == nil || prev.Status != 201 {
-		t.Fatalf("a completed key replays however old its lease: %+v %v", prev, err)
+	if err != nil || prev == nil || prev.Status != 201 || string(prev.Body) != `{"id":"first"}` {
+		t.Fatalf("a completed key replays its first answer however old its lease: %+v %v", prev, err)
 	}
 }
