@@ -3,6 +3,7 @@ package api_test
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +19,12 @@ import (
 // listener), with the given timeouts, on a loopback port.
 func startHTTP(t *testing.T, cfg api.Config) string {
 	t.Helper()
+	addr, _ := startFixtureHTTP(t, cfg)
+	return addr
+}
+
+func startFixtureHTTP(t *testing.T, cfg api.Config) (string, *fixture) {
+	t.Helper()
 	f := newFixture(t, cfg)
 	ln, err := api.Listen("127.0.0.1:0", cfg.MaxConns)
 	if err != nil {
@@ -26,7 +33,7 @@ func startHTTP(t *testing.T, cfg api.Config) string {
 	hs := f.srv.HTTPServer()
 	go hs.Serve(ln)
 	t.Cleanup(func() { hs.Close() })
-	return ln.Addr().String()
+	return ln.Addr().String(), f
 }
 
 // closedByServer reads from conn until the server closes it; the deadline is
@@ -126,4 +133,29 @@ func TestListenCapsConnections(t *testing.T) {
 	c := <-third // accepted once a slot is free
 	b.Close()
 	c.Close()
+}
+
+// A sample upload may take longer than ReadTimeout: its route has the upload
+// deadline instead, so a body slower than ReadTimeout still gets an answer.
+func TestUploadMayTakeLongerThanReadTimeout(t *testing.T) {
+	addr, f := startFixtureHTTP(t, api.Config{ReadHeaderTimeout: time.Second, ReadTimeout: 100 * time.Millisecond, UploadTimeout: time.Minute})
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"s.ps1\"\r\nContent-Type: application/octet-stream\r\n\r\nWrite-Host hi\r\n--b--\r\n"
+	fmt.Fprintf(conn, "POST /api/v1/inquiries/inq_missing/samples HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
+		"Idempotency-Key: slow-upload\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: %d\r\n\r\n", f.as("customer_admin"), len(body))
+	io.WriteString(conn, body[:10])
+	time.Sleep(300 * time.Millisecond) // longer than ReadTimeout: the condition under test, not an assertion
+	io.WriteString(conn, body[10:])
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("the slow upload was cut: %v", err)
+	}
+	if res.StatusCode != http.StatusNotFound {
+		t.Fatalf("upload to a missing inquiry: %d", res.StatusCode)
+	}
 }
