@@ -3,7 +3,9 @@ package api
 import (
 	"net"
 	"net/http"
+	"time"
 
+	"github.com/gin-gonic/gin"
 	"golang.org/x/net/netutil"
 )
 
@@ -18,7 +20,10 @@ import (
 //     (see wrap) instead of raising it for every route.
 //   - WriteTimeout: the response; it runs from the end of the headers, so it
 //     also bounds the handler (creates and updates wait on Temporal for
-//     seconds, not minutes). Upload routes extend it with their read deadline.
+//     seconds, not minutes): routes cancel their handler's context at 90 %
+//     of it (503). Upload routes extend it with their read deadline, and every
+//     256 KiB written gets it again (progressWriter), so a large download
+//     is bounded by progress rather than by its size.
 //   - IdleTimeout: a keep-alive connection between requests.
 //   - MaxHeaderBytes: 431 above.
 //
@@ -51,3 +56,40 @@ func Listen(addr string, maxConns int) (net.Listener, error) {
 	}
 	return ln, nil
 }
+
+// progressWriter bounds a response by its progress instead of by one
+// deadline for the whole of it: before each chunk the write deadline moves
+// WriteTimeout ahead. A large answer (a 32 MiB sample zip to an expert on a
+// slow link) completes as long as the client keeps reading; a client that
+// stops reading is cut WriteTimeout later.
+type progressWriter struct {
+	gin.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+const progressChunk = 256 << 10
+
+func newProgressWriter(w gin.ResponseWriter, timeout time.Duration) *progressWriter {
+	return &progressWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: timeout}
+}
+
+func (w *progressWriter) Write(b []byte) (int, error) {
+	n := 0
+	for len(b) > 0 {
+		chunk := b[:min(len(b), progressChunk)]
+		_ = w.rc.SetWriteDeadline(time.Now().Add(w.timeout)) // unsupported by test recorders
+		m, err := w.ResponseWriter.Write(chunk)
+		n += m
+		if err != nil {
+			return n, err
+		}
+		b = b[m:]
+	}
+	return n, nil
+}
+
+func (w *progressWriter) WriteString(s string) (int, error) { return w.Write([]byte(s)) }
+
+// Unwrap lets http.ResponseController reach the connection through it.
+func (w *progressWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

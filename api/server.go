@@ -278,6 +278,7 @@ func (s *Server) wrap(r route) gin.HandlerFunc {
 			ctx, cancel := context.WithTimeout(c.Request.Context(), readFor+s.cfg.WriteTimeout*9/10)
 			defer cancel()
 			c.Request = c.Request.WithContext(ctx)
+			c.Writer = newProgressWriter(c.Writer, s.cfg.WriteTimeout)
 		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 		var p models.Principal
