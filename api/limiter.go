@@ -3,6 +3,7 @@ package api
 import (
 	"container/list"
 	"math"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -117,4 +118,23 @@ func (ls *limiterSet) len() int {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	return ls.lru.Len()
+}
+
+// clientKey is what failed authentications are counted against: the client's
+// IPv4 address, or its IPv6 /64 (one host or home network usually holds a
+// whole /64, so per-address budgets would be endless).
+func clientKey(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	addr = addr.Unmap()
+	if addr.Is4() {
+		return addr.String()
+	}
+	p, err := addr.Prefix(64)
+	if err != nil {
+		return addr.String()
+	}
+	return p.String()
 }

@@ -32,3 +32,20 @@ func TestLimiterSetIsBoundedAndForgetsIdleLimiters(t *testing.T) {
 		t.Fatal("a fresh limiter refused")
 	}
 }
+
+// One IPv6 host usually holds a whole /64: counting per address would give
+// it 2^64 budgets.
+func TestClientKeyGroupsIPv6By64(t *testing.T) {
+	if a, b := clientKey("2001:db8:1:2::1"), clientKey("2001:db8:1:2:ffff::9"); a != b {
+		t.Fatalf("one /64, two keys: %s %s", a, b)
+	}
+	if a, b := clientKey("2001:db8:1:2::1"), clientKey("2001:db8:1:3::1"); a == b {
+		t.Fatalf("two /64s, one key: %s", a)
+	}
+	if a, b := clientKey("192.0.2.1"), clientKey("192.0.2.2"); a == b || a != "192.0.2.1" {
+		t.Fatalf("IPv4 addresses: %s %s", a, b)
+	}
+	if k := clientKey("::ffff:192.0.2.1"); k != "192.0.2.1" {
+		t.Fatalf("IPv4-mapped: %s", k)
+	}
+}

@@ -283,9 +283,9 @@ func (s *Server) wrap(r route) gin.HandlerFunc {
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 		var p models.Principal
 		if r.roles != nil {
-			ip := c.ClientIP()
+			ip := clientKey(c.ClientIP())
 			if wait, blocked := s.authFailures.blocked(ip); blocked && s.cfg.AuthFailureRate > 0 {
-				c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+				c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
 				writeError(c, models.Errorf(models.ERATELIMITED, "too many failed authentications from your address; retry later"))
 				return
 			}
