@@ -7,7 +7,7 @@ GO      ?= go
 PKGS    ?= ./...
 TIMEOUT ?= 20m
 
-.PHONY: run build test test-postgres vet bench fuzz record-histories docker clean
+.PHONY: run build test test-postgres vet bench fuzz record-histories docker clean lint-openapi
 
 run:
 	$(GO) run ./cmd/huntdesk dev
@@ -38,6 +38,13 @@ bench:
 # are never overwritten; HUNTDESK_RERECORD=name[,name] replaces the named ones.
 record-histories:
 	HUNTDESK_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'TestRecord.*Histor' ./e2e/
+
+# Optional: Redocly's recommended rules over the served contract (needs the
+# linter installed once: npm install -g @redocly/cli). CI does not run it;
+# api/contract_test.go checks the rules the document once broke, offline.
+lint-openapi:
+	@command -v redocly >/dev/null || { echo "redocly not found: npm install -g @redocly/cli"; exit 1; }
+	redocly lint --extends recommended api/openapi.yaml
 
 docker:
 	docker build -f deploy/Dockerfile -t huntdesk .

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -9,6 +10,10 @@ import (
 
 	"github.com/huntdesk/huntdesk/models"
 )
+
+// eMethodNotAllowed is the API's own code for a known path called with a
+// method it does not serve (the domain never produces it).
+const eMethodNotAllowed = "method_not_allowed"
 
 // statusOf maps a domain error code to its HTTP status. It is the only place
 // that knows both.
@@ -34,6 +39,8 @@ func statusOf(code string) int {
 		return http.StatusTooManyRequests
 	case models.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
+	case eMethodNotAllowed:
+		return http.StatusMethodNotAllowed
 	}
 	return http.StatusInternalServerError
 }
@@ -57,6 +64,11 @@ func errorResponse(c *gin.Context, err error) (int, errorBody) {
 	body := errorBody{Error: errorDetail{RequestID: requestID(c)}}
 	if errors.As(err, &e) {
 		body.Error.Code, body.Error.Message, body.Error.Fields = e.Code, e.Message, e.Fields
+	} else if errors.Is(err, context.DeadlineExceeded) {
+		// The request's deadline (the server's write timeout) ran out while a
+		// dependency was slow: worth a retry, like any other outage.
+		body.Error.Code, body.Error.Message = models.EUNAVAILABLE, "the request took too long; retry later"
+		logger(c).Warn("request deadline exceeded", "err", err)
 	} else {
 		body.Error.Code, body.Error.Message = models.EINTERNAL, "internal error"
 		logger(c).Error("request failed", "err", err)

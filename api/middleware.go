@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -59,6 +60,17 @@ func (s *Server) metricsHandler() gin.HandlerFunc {
 	return gin.WrapH(h)
 }
 
+// metricMethod bounds the method label: anyone can send any method name, and
+// every distinct label value is a series kept for the life of the process.
+// (The route label is bounded already: a route template, or "unmatched".)
+func metricMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
+}
+
 // observe gives every request an id (echoed as X-Request-ID and on every log
 // line), logs it when done and counts it by route.
 func (s *Server) observe(c *gin.Context) {
@@ -80,8 +92,9 @@ func (s *Server) observe(c *gin.Context) {
 	}
 	status := strconv.Itoa(c.Writer.Status())
 	d := time.Since(start)
-	s.metrics.requests.WithLabelValues(route, c.Request.Method, status).Inc()
-	s.metrics.latency.WithLabelValues(route, c.Request.Method, status).Observe(d.Seconds())
+	method := metricMethod(c.Request.Method)
+	s.metrics.requests.WithLabelValues(route, method, status).Inc()
+	s.metrics.latency.WithLabelValues(route, method, status).Observe(d.Seconds())
 	if route == "/healthz" || route == "/readyz" || route == "/metrics" {
 		return
 	}
@@ -141,12 +154,17 @@ func (s *Server) idempotent(c *gin.Context, p models.Principal, h handler) {
 		stored.Error.RequestID = "" // a replay is another request
 		out = stored
 	}
-	b, _ := json.Marshal(out)
+	b, _ := json.Marshal(jsonBody(out))
+	// Release or complete the key even when the client has gone away: the
+	// request's context may be cancelled by now, and a key left in progress
+	// would answer every retry 409 until its lease runs out.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 10*time.Second)
+	defer cancel()
 	if status >= 500 || status == http.StatusConflict || status == http.StatusTooManyRequests {
-		if err := s.DB.AbortIdempotent(c, p.UserID, key); err != nil {
+		if err := s.DB.AbortIdempotent(ctx, p.UserID, key); err != nil {
 			logger(c).Error("release idempotency key", "err", err)
 		}
-	} else if err := s.DB.CompleteIdempotent(c, p.UserID, key, status, b); err != nil {
+	} else if err := s.DB.CompleteIdempotent(ctx, p.UserID, key, status, b); err != nil {
 		logger(c).Error("store idempotent response", "err", err)
 	}
 	if herr != nil {

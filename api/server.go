@@ -6,14 +6,14 @@ package api
 import (
 	"context"
 	"log/slog"
+	"math"
 	"net/http"
-	"sync"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
-	"golang.org/x/time/rate"
 
 	"github.com/huntdesk/huntdesk/internal/store"
 	"github.com/huntdesk/huntdesk/models"
@@ -26,6 +26,70 @@ type Config struct {
 	RateBurst    int     // default 100
 	// SampleMaxBytes is the largest sample upload; default 32 MiB.
 	SampleMaxBytes int64
+
+	// Failed authentications per client address, counted before a token is
+	// looked at: AuthFailureRate a second (default 0.1, one every 10 s; <0
+	// disables) with AuthFailureBurst (default 10) in a row allowed.
+	AuthFailureRate  float64
+	AuthFailureBurst int
+	// TrustedProxies are the addresses or CIDRs whose X-Forwarded-For names
+	// the client; default none (the TCP peer is the client).
+	TrustedProxies []string
+	// MaxLimiters bounds each set of rate limiters (per caller, per address);
+	// default 100,000.
+	MaxLimiters int
+
+	// The HTTP server (HTTPServer, Listen). Timeouts < 0 disable.
+	ReadHeaderTimeout time.Duration // default 10 s
+	ReadTimeout       time.Duration // whole request, body included; default 30 s
+	UploadTimeout     time.Duration // whole request on routes taking more than MaxBodyBytes (sample uploads); default 10 min
+	WriteTimeout      time.Duration // from the end of the request to the end of the response; default 60 s
+	IdleTimeout       time.Duration // keep-alive connection with no request; default 120 s
+	MaxHeaderBytes    int           // default 64 KiB
+	MaxConns          int           // open connections per listener; default 4096; <0: no cap
+}
+
+func (cfg *Config) defaults() {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit = 50
+	}
+	if cfg.SampleMaxBytes <= 0 {
+		cfg.SampleMaxBytes = 32 << 20
+	}
+	if cfg.RateBurst <= 0 {
+		cfg.RateBurst = 100
+	}
+	if cfg.AuthFailureRate == 0 {
+		cfg.AuthFailureRate = 0.1
+	}
+	if cfg.AuthFailureBurst <= 0 {
+		cfg.AuthFailureBurst = 10
+	}
+	if cfg.MaxLimiters <= 0 {
+		cfg.MaxLimiters = 100_000
+	}
+	dur := func(d *time.Duration, def time.Duration) {
+		switch {
+		case *d == 0:
+			*d = def
+		case *d < 0:
+			*d = 0 // net/http: no timeout
+		}
+	}
+	dur(&cfg.ReadHeaderTimeout, 10*time.Second)
+	dur(&cfg.ReadTimeout, 30*time.Second)
+	dur(&cfg.UploadTimeout, 10*time.Minute)
+	dur(&cfg.WriteTimeout, 60*time.Second)
+	dur(&cfg.IdleTimeout, 120*time.Second)
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = 64 << 10
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = 4096
+	}
 }
 
 // Deps are what the API talks to.
@@ -49,8 +113,8 @@ type Server struct {
 	engine  *gin.Engine
 	metrics *httpMetrics
 
-	mu       sync.Mutex
-	limiters map[string]*rate.Limiter
+	callers      *limiterSet // requests per authenticated caller
+	authFailures *limiterSet // failed authentications per client address
 }
 
 // route declares one endpoint: who may call it and how.
@@ -117,35 +181,42 @@ func (s *Server) Routes() []RouteInfo {
 
 // New builds the API.
 func New(cfg Config, d Deps) *Server {
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 1 << 20
-	}
-	if cfg.RateLimit == 0 {
-		cfg.RateLimit = 50
-	}
-	if cfg.SampleMaxBytes <= 0 {
-		cfg.SampleMaxBytes = 32 << 20
-	}
-	if cfg.RateBurst <= 0 {
-		cfg.RateBurst = 100
-	}
+	cfg.defaults()
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
 	if d.Registry == nil {
 		d.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{Deps: d, cfg: cfg, limiters: map[string]*rate.Limiter{}}
+	s := &Server{Deps: d, cfg: cfg,
+		callers:      newLimiterSet(cfg.RateLimit, cfg.RateBurst, cfg.MaxLimiters),
+		authFailures: newLimiterSet(cfg.AuthFailureRate, cfg.AuthFailureBurst, cfg.MaxLimiters)}
 	s.metrics = newHTTPMetrics(d.Registry)
 
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
+	// Gin trusts every proxy's X-Forwarded-For by default, which would let a
+	// client pick the address its failed authentications count against.
+	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		d.Logger.Error("HUNTDESK_TRUSTED_PROXIES ignored", "err", err)
+		e.SetTrustedProxies(nil)
+	}
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
 	e.Use(s.observe, s.recover)
 	e.NoRoute(func(c *gin.Context) { writeError(c, models.Errorf(models.ENOTFOUND, "no such route")) })
+	// Gin calls NoMethod when the path exists under other methods, with Allow
+	// already set to them. OPTIONS is answered 204 with Allow (no CORS: the
+	// console is served from the same origin); anything else is 405.
 	e.NoMethod(func(c *gin.Context) {
-		writeError(c, &models.Error{Code: "method_not_allowed", Message: "method not allowed"})
+		allow := c.Writer.Header().Get("Allow") + ", OPTIONS"
+		if c.Request.Method == http.MethodOptions {
+			c.Header("Allow", allow)
+			c.AbortWithStatus(http.StatusNoContent)
+			return
+		}
+		c.Header("Allow", allow)
+		writeError(c, &models.Error{Code: eMethodNotAllowed, Message: c.Request.Method + " is not allowed here; allowed: " + allow})
 	})
 
 	e.GET("/healthz", s.healthz)
@@ -157,6 +228,18 @@ func New(cfg Config, d Deps) *Server {
 	}
 	if d.Extra != nil {
 		d.Extra(e)
+	}
+	// HEAD works wherever GET does (net/http drops the body).
+	head := map[string]bool{}
+	for _, ri := range e.Routes() {
+		if ri.Method == http.MethodHead {
+			head[ri.Path] = true
+		}
+	}
+	for _, ri := range e.Routes() {
+		if ri.Method == http.MethodGet && !head[ri.Path] {
+			e.HEAD(ri.Path, ri.HandlerFunc)
+		}
 	}
 	s.engine = e
 	return s
@@ -176,12 +259,47 @@ func (s *Server) wrap(r route) gin.HandlerFunc {
 	for _, role := range r.roles {
 		allowed[role] = true
 	}
+	// A route whose body may be larger than a JSON body (a sample upload)
+	// gets the upload deadline instead of the server's ReadTimeout; the
+	// response deadline moves with it.
+	var readFor time.Duration
+	if limit > s.cfg.MaxBodyBytes && s.cfg.UploadTimeout > 0 {
+		readFor = s.cfg.UploadTimeout
+	}
 	return func(c *gin.Context) {
+		if readFor > 0 {
+			rc := http.NewResponseController(c.Writer)
+			_ = rc.SetReadDeadline(time.Now().Add(readFor)) // not every writer supports it (tests' recorders)
+			if s.cfg.WriteTimeout > 0 {
+				_ = rc.SetWriteDeadline(time.Now().Add(readFor + s.cfg.WriteTimeout))
+			}
+		}
+		// The handler gets the write deadline too, a little before the server
+		// cuts the connection: one stuck on a dependency (Temporal, the
+		// database) answers 503 and frees its goroutine and its
+		// Idempotency-Key instead of hanging for as long as the dependency.
+		if s.cfg.WriteTimeout > 0 {
+			ctx, cancel := context.WithTimeout(c.Request.Context(), readFor+s.cfg.WriteTimeout*9/10)
+			defer cancel()
+			c.Request = c.Request.WithContext(ctx)
+			c.Writer = newProgressWriter(c.Writer, s.cfg.WriteTimeout)
+		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 		var p models.Principal
 		if r.roles != nil {
+			ip := clientKey(c.ClientIP())
+			if wait, blocked := s.authFailures.blocked(ip); blocked && s.cfg.AuthFailureRate > 0 {
+				c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+				writeError(c, models.Errorf(models.ERATELIMITED, "too many failed authentications from your address; retry later"))
+				return
+			}
 			var err error
 			if p, err = s.authenticate(c); err != nil {
+				// A guessed or stolen-and-revoked token counts; a request with no
+				// token at all (a browser, a probe) guesses nothing.
+				if models.ErrorCode(err) == models.EUNAUTHORIZED && s.cfg.AuthFailureRate > 0 && c.GetHeader("Authorization") != "" {
+					s.authFailures.allow(ip)
+				}
 				writeError(c, err)
 				return
 			}
@@ -217,7 +335,7 @@ func respond(c *gin.Context, status int, body any, err error) {
 		}
 		return
 	}
-	c.JSON(status, body)
+	c.JSON(status, jsonBody(body))
 }
 
 func (s *Server) authenticate(c *gin.Context) (models.Principal, error) {
@@ -248,17 +366,7 @@ func (s *Server) allow(key string) bool {
 	if s.cfg.RateLimit < 0 {
 		return true
 	}
-	s.mu.Lock()
-	l, ok := s.limiters[key]
-	if !ok {
-		if len(s.limiters) > 100_000 { // bound memory: forget everyone, rarely
-			s.limiters = map[string]*rate.Limiter{}
-		}
-		l = rate.NewLimiter(rate.Limit(s.cfg.RateLimit), s.cfg.RateBurst)
-		s.limiters[key] = l
-	}
-	s.mu.Unlock()
-	return l.Allow()
+	return s.callers.allow(key)
 }
 
 func (s *Server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }

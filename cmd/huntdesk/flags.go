@@ -19,7 +19,6 @@ var (
 		Usage: "postgres://… for PostgreSQL, or sqlite:PATH"}
 	temporalAddrFlag      = &cli.StringFlag{Name: "temporal-address", Value: "127.0.0.1:7233", EnvVars: []string{"TEMPORAL_ADDRESS"}, Usage: "Temporal frontend host:port"}
 	temporalNamespaceFlag = &cli.StringFlag{Name: "temporal-namespace", Value: "default", EnvVars: []string{"TEMPORAL_NAMESPACE"}, Usage: "Temporal namespace"}
-	httpAddrFlag          = &cli.StringFlag{Name: "http-addr", Value: ":8080", EnvVars: []string{"HUNTDESK_HTTP_ADDR"}, Usage: "API listen address"}
 	publicURLFlag         = &cli.StringFlag{Name: "public-url", EnvVars: []string{"HUNTDESK_PUBLIC_URL"}, Usage: "base URL of links in emails (default: http://<http-addr>)"}
 	reviewSLAFlag         = &cli.DurationFlag{Name: "review-sla", Value: 5 * 24 * time.Hour, EnvVars: []string{"HUNTDESK_REVIEW_SLA"}, Usage: "time managers have to decide an application"}
 	maxBodyFlag           = &cli.Int64Flag{Name: "max-body-bytes", Value: 1 << 20, EnvVars: []string{"HUNTDESK_MAX_BODY_BYTES"}, Usage: "largest JSON request body"}
@@ -50,12 +49,43 @@ func mailConfig(c *cli.Context) mail.Config {
 		Password: c.String("smtp-password"), TLSPolicy: c.String("smtp-tls"), From: c.String("mail-from"), Timeout: 30 * time.Second}
 }
 
-func apiFlags() []cli.Flag {
-	return []cli.Flag{httpAddrFlag, maxBodyFlag, rateLimitFlag, rateBurstFlag, reviewSLAFlag, slaFlag, remindersFlag, customerTimeoutFlag, sampleMaxFlag, sampleMaxCountFlag, sampleQuotaFlag}
+// The HTTP server's limits (api.Config documents each).
+var (
+	readHeaderTimeoutFlag = &cli.DurationFlag{Name: "http-read-header-timeout", Value: 10 * time.Second, EnvVars: []string{"HUNTDESK_HTTP_READ_HEADER_TIMEOUT"}, Usage: "time a client has to send the request line and headers"}
+	readTimeoutFlag       = &cli.DurationFlag{Name: "http-read-timeout", Value: 30 * time.Second, EnvVars: []string{"HUNTDESK_HTTP_READ_TIMEOUT"}, Usage: "time a client has to send a whole request, body included (sample uploads: --http-upload-timeout)"}
+	uploadTimeoutFlag     = &cli.DurationFlag{Name: "http-upload-timeout", Value: 10 * time.Minute, EnvVars: []string{"HUNTDESK_HTTP_UPLOAD_TIMEOUT"}, Usage: "time a client has to send a sample upload"}
+	writeTimeoutFlag      = &cli.DurationFlag{Name: "http-write-timeout", Value: 60 * time.Second, EnvVars: []string{"HUNTDESK_HTTP_WRITE_TIMEOUT"}, Usage: "time to answer once the request is read (handlers are cancelled, 503, at 90 % of it)"}
+	idleTimeoutFlag       = &cli.DurationFlag{Name: "http-idle-timeout", Value: 120 * time.Second, EnvVars: []string{"HUNTDESK_HTTP_IDLE_TIMEOUT"}, Usage: "keep-alive connections idle longer are closed"}
+	maxHeaderBytesFlag    = &cli.IntFlag{Name: "http-max-header-bytes", Value: 64 << 10, EnvVars: []string{"HUNTDESK_HTTP_MAX_HEADER_BYTES"}, Usage: "largest request headers (431 above)"}
+	maxConnsFlag          = &cli.IntFlag{Name: "http-max-conns", Value: 4096, EnvVars: []string{"HUNTDESK_HTTP_MAX_CONNS"}, Usage: "open connections at once (negative: no cap)"}
+	authFailureRateFlag   = &cli.Float64Flag{Name: "auth-failure-rate", Value: 0.1, EnvVars: []string{"HUNTDESK_AUTH_FAILURE_RATE"}, Usage: "failed authentications per second per client address, after the burst (429 above; negative: off)"}
+	authFailureBurstFlag  = &cli.IntFlag{Name: "auth-failure-burst", Value: 10, EnvVars: []string{"HUNTDESK_AUTH_FAILURE_BURST"}, Usage: "failed authentications in a row per client address"}
+	trustedProxiesFlag    = &cli.StringFlag{Name: "trusted-proxies", EnvVars: []string{"HUNTDESK_TRUSTED_PROXIES"}, Usage: "comma-separated addresses/CIDRs of proxies whose X-Forwarded-For names the client (default: none)"}
+)
+
+// apiFlags are the API's flags; httpAddr is the default listen address
+// (all interfaces for `huntdesk api`, loopback for the dev stack).
+func apiFlags(httpAddr string) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "http-addr", Value: httpAddr, EnvVars: []string{"HUNTDESK_HTTP_ADDR"}, Usage: "API listen address"},
+		maxBodyFlag, rateLimitFlag, rateBurstFlag, reviewSLAFlag, slaFlag, remindersFlag, customerTimeoutFlag, sampleMaxFlag, sampleMaxCountFlag, sampleQuotaFlag,
+		readHeaderTimeoutFlag, readTimeoutFlag, uploadTimeoutFlag, writeTimeoutFlag, idleTimeoutFlag, maxHeaderBytesFlag, maxConnsFlag,
+		authFailureRateFlag, authFailureBurstFlag, trustedProxiesFlag,
+	}
 }
 
 func apiConfig(c *cli.Context) api.Config {
-	return api.Config{MaxBodyBytes: c.Int64("max-body-bytes"), RateLimit: c.Float64("rate-limit"), RateBurst: c.Int("rate-burst"), SampleMaxBytes: c.Int64("sample-max-bytes")}
+	var proxies []string
+	for _, p := range strings.Split(c.String("trusted-proxies"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			proxies = append(proxies, p)
+		}
+	}
+	return api.Config{MaxBodyBytes: c.Int64("max-body-bytes"), RateLimit: c.Float64("rate-limit"), RateBurst: c.Int("rate-burst"), SampleMaxBytes: c.Int64("sample-max-bytes"),
+		AuthFailureRate: c.Float64("auth-failure-rate"), AuthFailureBurst: c.Int("auth-failure-burst"), TrustedProxies: proxies,
+		ReadHeaderTimeout: c.Duration("http-read-header-timeout"), ReadTimeout: c.Duration("http-read-timeout"), UploadTimeout: c.Duration("http-upload-timeout"),
+		WriteTimeout: c.Duration("http-write-timeout"), IdleTimeout: c.Duration("http-idle-timeout"),
+		MaxHeaderBytes: c.Int("http-max-header-bytes"), MaxConns: c.Int("http-max-conns")}
 }
 
 // inquiryConfig reads Process B's durations; they are passed into each

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"os"
 	"reflect"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/huntdesk/huntdesk/api"
 	"github.com/huntdesk/huntdesk/internal/cases"
+	devstack "github.com/huntdesk/huntdesk/internal/dev/stack"
 	"github.com/huntdesk/huntdesk/models"
 )
 
@@ -17,7 +19,7 @@ import (
 // derive from them.
 func runAPIFlags(t *testing.T, args ...string) (cases.Inquiries, time.Duration, api.Config) {
 	t.Helper()
-	for _, f := range apiFlags() {
+	for _, f := range apiFlags(":8080") {
 		for _, name := range f.(interface{ GetEnvVars() []string }).GetEnvVars() {
 			if _, ok := os.LookupEnv(name); ok {
 				t.Setenv(name, "")
@@ -28,7 +30,7 @@ func runAPIFlags(t *testing.T, args ...string) (cases.Inquiries, time.Duration, 
 	var inq cases.Inquiries
 	var review time.Duration
 	var cfg api.Config
-	app := &cli.App{Name: "t", Flags: apiFlags(), Action: func(c *cli.Context) error {
+	app := &cli.App{Name: "t", Flags: apiFlags(":8080"), Action: func(c *cli.Context) error {
 		var err error
 		inq, err = inquiryConfig(c)
 		review, cfg = c.Duration("review-sla"), apiConfig(c)
@@ -80,8 +82,34 @@ func TestFlagOverrides(t *testing.T) {
 	if p := inq.Params(&models.Inquiry{}); p.Reminders == nil || len(p.Reminders) != 0 {
 		t.Fatalf("empty reminders: %#v; want none (not the defaults)", p.Reminders)
 	}
-	app := &cli.App{Name: "t", Flags: apiFlags(), Action: func(c *cli.Context) error { _, err := inquiryConfig(c); return err }}
+	app := &cli.App{Name: "t", Flags: apiFlags(":8080"), Action: func(c *cli.Context) error { _, err := inquiryConfig(c); return err }}
 	if err := app.Run([]string{"t", "--customer-reminders", "soon"}); err == nil {
 		t.Fatal("a reminder that is not a duration was accepted")
+	}
+}
+
+func httpAddrDefault(t *testing.T, cmd *cli.Command) string {
+	t.Helper()
+	for _, f := range cmd.Flags {
+		if sf, ok := f.(*cli.StringFlag); ok && sf.Name == "http-addr" {
+			return sf.Value
+		}
+	}
+	t.Fatalf("%s has no --http-addr", cmd.Name)
+	return ""
+}
+
+// The dev stack serves /dev/mail without a token and seeds demo users with
+// well-known addresses: it listens on loopback unless told otherwise.
+func TestDevStackListensOnLoopbackByDefault(t *testing.T) {
+	for _, addr := range []string{httpAddrDefault(t, devCommand()), devstack.DefaultHTTPAddr} {
+		host, _, err := net.SplitHostPort(addr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			t.Fatalf("dev stack default address %q is not loopback", addr)
+		}
+	}
+	// The production API is meant to be reached from a load balancer.
+	if got := httpAddrDefault(t, apiCommand()); got != ":8080" {
+		t.Fatalf("api default address %q", got)
 	}
 }

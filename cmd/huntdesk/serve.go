@@ -28,7 +28,7 @@ func devCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "dev",
 		Usage: "run everything in one process: Temporal server, worker, API and an SMTP sink, on SQLite files",
-		Flags: append(apiFlags(),
+		Flags: append(apiFlags(devstack.DefaultHTTPAddr),
 			&cli.StringFlag{Name: "data-dir", Value: ".huntdesk", EnvVars: []string{"HUNTDESK_DATA_DIR"}, Usage: "where the dev stack keeps its state"},
 			&cli.StringFlag{Name: "smtp-addr", Value: "127.0.0.1:2525", EnvVars: []string{"HUNTDESK_DEV_SMTP_ADDR"}, Usage: "SMTP sink listen address"},
 			&cli.StringFlag{Name: "temporal-addr", Value: "127.0.0.1:7233", EnvVars: []string{"HUNTDESK_DEV_TEMPORAL_ADDR"}, Usage: "in-process Temporal frontend address"},
@@ -99,7 +99,7 @@ func apiCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "api",
 		Usage: "serve the HTTP API (stateless; run as many as you like)",
-		Flags: append(apiFlags(), databaseFlag, temporalAddrFlag, temporalNamespaceFlag),
+		Flags: append(apiFlags(":8080"), databaseFlag, temporalAddrFlag, temporalNamespaceFlag),
 		Action: func(c *cli.Context) error {
 			db, err := openDB(c)
 			if err != nil {
@@ -120,10 +120,14 @@ func apiCommand() *cli.Command {
 			srv := api.New(apiConfig(c), api.Deps{DB: db, Temporal: tc, Logger: slog.Default(),
 				Apps: &cases.Applications{DB: db, Temporal: tc, ReviewSLA: c.Duration("review-sla")}, Inq: &inq,
 				Alerts: alerts, Conn: alerts})
-			hs := &http.Server{Addr: c.String("http-addr"), Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+			hs := srv.HTTPServer()
+			ln, err := api.Listen(c.String("http-addr"), srv.MaxConns())
+			if err != nil {
+				return err
+			}
 			errc := make(chan error, 1)
-			go func() { errc <- hs.ListenAndServe() }()
-			slog.Info("api listening", "addr", hs.Addr)
+			go func() { errc <- hs.Serve(ln) }()
+			slog.Info("api listening", "addr", ln.Addr().String())
 			select {
 			case err := <-errc:
 				return err

@@ -16,10 +16,12 @@ import (
 	"bytes"
 	"compress/flate"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"hash/crc32"
 	"io"
 	"time"
+	"unicode/utf8"
 )
 
 type keys [3]uint32
@@ -91,6 +93,7 @@ func WriteFile(w io.Writer, name string, data []byte, password string, modified 
 	fh := &zip.FileHeader{Name: name, Method: zip.Deflate, Flags: 0x1, CRC32: crc,
 		CompressedSize64: uint64(len(body)), UncompressedSize64: uint64(len(data)), Modified: modified.UTC()}
 	fh.SetMode(0o600) // never executable
+	stampHeader(fh)
 	raw, err := zw.CreateRaw(fh)
 	if err != nil {
 		return err
@@ -99,6 +102,37 @@ func WriteFile(w io.Writer, name string, data []byte, password string, modified 
 		return err
 	}
 	return zw.Close()
+}
+
+// stampHeader does for a raw entry what zip.Writer.CreateHeader does for a
+// normal one and CreateRaw does not: the MS-DOS date and time and the
+// extended-timestamp field from Modified (else unzip tools show 1980-00-00),
+// and the UTF-8 flag (general purpose bit 11) for a name that is not ASCII
+// (else tools read it as CP437).
+func stampHeader(fh *zip.FileHeader) {
+	if fh.Modified.IsZero() {
+		fh.Modified = time.Now().UTC()
+	}
+	t := fh.Modified
+	if t.Year() < 1980 { // the MS-DOS format starts in 1980
+		t = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	fh.ModifiedDate = uint16(t.Day() + int(t.Month())<<5 + (t.Year()-1980)<<9)
+	fh.ModifiedTime = uint16(t.Second()/2 + t.Minute()<<5 + t.Hour()<<11)
+	ext := make([]byte, 9) // extended timestamp (0x5455): modification time, Unix seconds
+	binary.LittleEndian.PutUint16(ext[0:], 0x5455)
+	binary.LittleEndian.PutUint16(ext[2:], 5)
+	ext[4] = 1
+	binary.LittleEndian.PutUint32(ext[5:], uint32(fh.Modified.Unix()))
+	fh.Extra = append(fh.Extra, ext...)
+	for i := 0; i < len(fh.Name); i++ {
+		if fh.Name[i] >= 0x80 {
+			if utf8.ValidString(fh.Name) {
+				fh.Flags |= 0x800
+			}
+			break
+		}
+	}
 }
 
 // ErrPassword is returned when the password does not open an entry.

@@ -31,12 +31,18 @@ import (
 	"github.com/huntdesk/huntdesk/worker"
 )
 
+// DefaultHTTPAddr is where the dev stack's API listens unless told
+// otherwise: loopback only, since the stack serves /dev/mail (every email it
+// sent, magic links included) without a token and seeds well-known demo
+// users. Listening on all interfaces is a deliberate HUNTDESK_HTTP_ADDR=:8080.
+const DefaultHTTPAddr = "127.0.0.1:8080"
+
 // Config is the dev stack's configuration; `huntdesk dev` fills it from flags
 // and HUNTDESK_* variables.
 type Config struct {
 	DataDir      string // default ./.huntdesk
 	DatabaseURL  string // huntdesk's database; default: a SQLite file in DataDir
-	HTTPAddr     string // API; default :8080
+	HTTPAddr     string // API; default DefaultHTTPAddr (loopback)
 	SMTPAddr     string // SMTP sink; default 127.0.0.1:2525
 	TemporalAddr string // Temporal frontend gRPC; default 127.0.0.1:7233
 	UIAddr       string // Temporal Web UI; "" disables it
@@ -126,7 +132,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	ln, err := api.Listen(cfg.HTTPAddr, cfg.API.MaxConns)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
@@ -165,7 +171,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		Logger:   log,
 		Extra:    s.Mail.Register,
 	})
-	s.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	s.http = srv.HTTPServer()
 	go func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server stopped", "err", err)
@@ -195,7 +201,7 @@ func (c *Config) defaults() {
 		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "huntdesk.db")
 	}
 	if c.HTTPAddr == "" {
-		c.HTTPAddr = ":8080"
+		c.HTTPAddr = DefaultHTTPAddr
 	}
 	if c.SMTPAddr == "" {
 		c.SMTPAddr = "127.0.0.1:2525"
