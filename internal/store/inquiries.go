@@ -333,15 +333,25 @@ func (db *DB) SampleData(ctx context.Context, scope, id string) (*models.Sample,
 	if err := q.Take(&s).Error; err != nil {
 		return nil, nil, notFound(err, "sample")
 	}
-	var chunks []sampleChunk
-	if err := db.gorm.WithContext(ctx).Where("sample_id = ?", id).Order("seq").Find(&chunks).Error; err != nil {
+	// One chunk at a time into one buffer of the sample's size.
+	rows, err := db.gorm.WithContext(ctx).Model(&sampleChunk{}).Select("data").Where("sample_id = ?", id).Order("seq").Rows()
+	if err != nil {
 		return nil, nil, mapErr(err)
 	}
-	if len(chunks) > 0 || s.Size == 0 {
-		data := make([]byte, 0, s.Size)
-		for _, c := range chunks {
-			data = append(data, c.Data...)
+	defer rows.Close()
+	data, chunks := make([]byte, 0, s.Size), 0
+	for rows.Next() {
+		var c []byte
+		if err := rows.Scan(&c); err != nil {
+			return nil, nil, mapErr(err)
 		}
+		data = append(data, c...)
+		chunks++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, mapErr(err)
+	}
+	if chunks > 0 || s.Size == 0 {
 		return &s.Sample, data, nil
 	}
 	var b sampleBlob // stored before chunks existed
