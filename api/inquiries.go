@@ -56,7 +56,7 @@ func (s *Server) submitInquiry(c *gin.Context, p models.Principal) (int, any, er
 	if err := decode(c, &in); err != nil {
 		return 0, nil, err
 	}
-	q, err := s.Inq.Submit(c, p, in)
+	q, err := s.Inq.Submit(idem(c), p, in)
 	if errors.Is(err, cases.ErrStarting) {
 		// Recorded, with its workflow start: the reconciler starts it. The
 		// inquiry exists, so the answer (and its replay under the same

@@ -36,6 +36,11 @@ func stack(t *testing.T, dataDir, dbURL string, reviewSLA time.Duration, tune ..
 		f(&cfg)
 	}
 	st, err := devstack.Start(context.Background(), cfg)
+	// The embedded Temporal server reserves free ports and releases them
+	// before binding; another process may take one meanwhile. Try again.
+	for attempt := 1; err != nil && attempt < 5 && strings.Contains(err.Error(), "address already in use"); attempt++ {
+		st, err = devstack.Start(context.Background(), cfg)
+	}
 	if err != nil {
 		t.Fatalf("start dev stack: %v", err)
 	}

@@ -119,6 +119,23 @@ func TestCrashedCreatesAreReconciled(t *testing.T) {
 		t.Fatalf("claim before the workflow started: %d %s; want 503 starting", r.status, r.body)
 	}
 
+	// A client's retry with the same Idempotency-Key finds the case its
+	// first (crashed) attempt made, which then has its workflow.
+	kctx := cases.WithIdempotencyKey(ctx, "ask-42")
+	if _, err := inq(dieAt(cases.StepRecorded)).Submit(kctx, fabrikam, ask("third@fabrikam.example")); !errors.Is(err, errDied) {
+		t.Fatalf("keyed submit stopped after the row: %v", err)
+	}
+	third, err := inq(nil).Submit(kctx, fabrikam, ask("third@fabrikam.example"))
+	if err != nil || third.ContactEmail != "third@fabrikam.example" {
+		t.Fatalf("retry with the key: %+v %v", third, err)
+	}
+	if l, _ := st.DB.Inquiries(ctx, models.InquiryFilter{OrgID: fabrikam.OrgID}); len(l.Items) != 3 {
+		t.Fatalf("%d inquiries after a keyed retry; want 3 (the retry made none)", len(l.Items))
+	}
+	if !running(workflows.InquiryWorkflowID(third.ID)) || pending("inquiry", third.ID) {
+		t.Fatalf("the keyed retry did not start the first attempt's workflow")
+	}
+
 	// Applications: Contoso stops after the row, Fabrikam after the start.
 	yes := true
 	apply := models.ApplicationInput{ContactName: "Casey", ContactEmail: "casey@contoso.example", AcceptPrivacyStatement: &yes}
@@ -179,12 +196,13 @@ func TestCrashedCreatesAreReconciled(t *testing.T) {
 	// inquiry can be claimed.
 	c.waitMail("first@fabrikam.example", "We received your question")
 	c.waitMail("second@fabrikam.example", "We received your question")
+	c.waitMail("third@fabrikam.example", "We received your question")
 	c.waitMail("casey@contoso.example", "We received your application")
 	c.waitMail("fay@fabrikam.example", "We received your application")
 	if r := c.call("POST", "/api/v1/inquiries/"+first.ID+"/claim", st.Tokens["expert@huntdesk.example"], nil); r.status != 200 {
 		t.Fatalf("claim the reconciled inquiry: %d %s", r.status, r.body)
 	}
-	for _, to := range []string{"first@fabrikam.example", "second@fabrikam.example", "casey@contoso.example", "fay@fabrikam.example"} {
+	for _, to := range []string{"first@fabrikam.example", "second@fabrikam.example", "third@fabrikam.example", "casey@contoso.example", "fay@fabrikam.example"} {
 		if n := c.mailCount(to); n != 1 {
 			t.Fatalf("%d emails to %s; want the one acknowledgement", n, to)
 		}
@@ -285,20 +303,7 @@ func TestReconcilerRunsOnWorkerStart(t *testing.T) {
 	}
 	st.Close()
 
-	// The default: reconcile on start, then every 30 s. The embedded
-	// Temporal server picks free ports by reserving and releasing them, which
-	// another process on the machine may take meanwhile: retry that start.
-	cfg := devstack.Config{DataDir: dir, DatabaseURL: dbURL, HTTPAddr: "127.0.0.1:0", SMTPAddr: "127.0.0.1:0", TemporalAddr: "127.0.0.1:0",
-		ReviewSLA: time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	for attempt := 1; ; attempt++ {
-		st, err = devstack.Start(ctx, cfg)
-		if err == nil {
-			break
-		}
-		if attempt == 5 || !strings.Contains(err.Error(), "address already in use") {
-			t.Fatalf("restart the dev stack: %v", err)
-		}
-	}
+	st = stack(t, dir, dbURL, time.Hour) // the default: reconcile on start, then every 30 s
 	defer st.Close()
 	client{t: t, base: st.URL}.waitMail("late@fabrikam.example", "We received your question")
 }

@@ -75,20 +75,26 @@ func (s *Inquiries) Submit(ctx context.Context, p models.Principal, in models.In
 	if err != nil {
 		return nil, err
 	}
-	q, ws, err := s.DB.CreateInquiryStarting(ctx, p, in, kind, s.Params(&models.Inquiry{}).SLA, func(q *models.Inquiry) (*store.WorkflowStart, error) {
-		return store.NewWorkflowStart(workflows.InquiryWorkflowID(q.ID), workflows.InquiryWorkflow, "inquiry", q.ID, s.Params(q))
-	})
+	// With an Idempotency-Key, a retry (its first attempt's answer lost, its
+	// key released or taken over) finds the inquiry that attempt made.
+	q, ws, created, err := s.DB.CreateInquiryStarting(ctx, p, in, kind, s.Params(&models.Inquiry{}).SLA, derive(ctx, p, "inquiries/submit"),
+		func(q *models.Inquiry) (*store.WorkflowStart, error) {
+			return store.NewWorkflowStart(workflows.InquiryWorkflowID(q.ID), workflows.InquiryWorkflow, "inquiry", q.ID, s.Params(q))
+		})
 	if err != nil {
 		return nil, err
 	}
-	if s.Crash != nil {
+	if created && s.Crash != nil {
 		if err := s.Crash(StepRecorded, ws.WorkflowID); err != nil {
 			return nil, err
 		}
 	}
-	serr := startRecorded(ctx, s.DB, s.Temporal, ws, s.Crash)
-	if isCrash(serr) {
-		return nil, serr
+	var serr error
+	if ws != nil && ws.StartedAt == nil { // new, or a retry of a create whose start is pending
+		serr = startRecorded(ctx, s.DB, s.Temporal, ws, s.Crash)
+		if isCrash(serr) {
+			return nil, serr
+		}
 	}
 	got, err := s.DB.Inquiry(context.WithoutCancel(ctx), "", q.ID)
 	if err != nil {

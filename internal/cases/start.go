@@ -17,6 +17,20 @@ import (
 	"github.com/huntdesk/huntdesk/workflows"
 )
 
+// Durable workflow starts (issue 18, item 1).
+//
+// A case's workflow start is recorded in the transaction that writes its row
+// (store.WorkflowStart, with the workflow's exact input), then made, then
+// marked. The other design — start the workflow first and let its first
+// activity write the row — was not chosen: creates must answer their
+// refusals (validation, subscription, trial allowance, one open application
+// per org) synchronously from the database, under its locks and unique
+// indexes, and the row must exist before the first update or read arrives.
+// With the start recorded beside the row, "row without workflow" is only
+// ever a pending start, which the worker's reconciler (worker.Reconcile)
+// finishes with the same input; and a start whose outcome is unknown is
+// never undone, because the workflow may be running.
+
 // ErrStarting comes with a case that is recorded but whose workflow could not
 // be started yet (Temporal unreachable, or an answer that never came). The
 // case is accepted: its start is recorded with the case, and the worker's

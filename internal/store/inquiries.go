@@ -24,7 +24,7 @@ var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 // Experts-on-Demand subscription: none is refused, a trial past its end date
 // or allowance is exhausted.
 func (db *DB) CreateInquiry(ctx context.Context, actor models.Principal, in models.InquiryInput, kind models.TopicKind, sla time.Duration) (*models.Inquiry, error) {
-	q, _, err := db.CreateInquiryStarting(ctx, actor, in, kind, sla, nil)
+	q, _, _, err := db.CreateInquiryStarting(ctx, actor, in, kind, sla, "", nil)
 	return q, err
 }
 
@@ -32,8 +32,40 @@ func (db *DB) CreateInquiry(ctx context.Context, actor models.Principal, in mode
 // transaction, the start of the inquiry's workflow that plan describes (nil:
 // none). The caller then starts it and marks it started; if the process dies
 // in between, the worker's reconciler starts it.
+//
+// requestKey (a hash of the caller's Idempotency-Key; "" for none) makes a
+// retry find the inquiry its first attempt made: it comes back with
+// created false and its recorded start (nil if none), and nothing is counted
+// against a trial again.
 func (db *DB) CreateInquiryStarting(ctx context.Context, actor models.Principal, in models.InquiryInput, kind models.TopicKind, sla time.Duration,
-	plan func(*models.Inquiry) (*WorkflowStart, error)) (*models.Inquiry, *WorkflowStart, error) {
+	requestKey string, plan func(*models.Inquiry) (*WorkflowStart, error)) (*models.Inquiry, *WorkflowStart, bool, error) {
+	if requestKey != "" {
+		if q, ws, err := db.inquiryByRequest(ctx, actor, requestKey); err == nil || models.ErrorCode(err) != models.ENOTFOUND {
+			return q, ws, false, err
+		}
+	}
+	q, ws, err := db.createInquiry(ctx, actor, in, kind, sla, requestKey, plan)
+	if err != nil && requestKey != "" && isDuplicate(err) { // a concurrent retry won
+		q, ws, err := db.inquiryByRequest(ctx, actor, requestKey)
+		return q, ws, false, err
+	}
+	return q, ws, err == nil, err
+}
+
+func (db *DB) inquiryByRequest(ctx context.Context, actor models.Principal, requestKey string) (*models.Inquiry, *WorkflowStart, error) {
+	var q models.Inquiry
+	if err := db.gorm.WithContext(ctx).Where("submitted_by = ? AND request_key = ?", actor.UserID, requestKey).Take(&q).Error; err != nil {
+		return nil, nil, notFound(err, "inquiry")
+	}
+	ws, err := db.StartOf(ctx, "inquiry", q.ID)
+	if models.ErrorCode(err) == models.ENOTFOUND {
+		return &q, nil, nil
+	}
+	return &q, ws, err
+}
+
+func (db *DB) createInquiry(ctx context.Context, actor models.Principal, in models.InquiryInput, kind models.TopicKind, sla time.Duration,
+	requestKey string, plan func(*models.Inquiry) (*WorkflowStart, error)) (*models.Inquiry, *WorkflowStart, error) {
 	var q models.Inquiry
 	var ws *WorkflowStart
 	err := db.tx(ctx, func(tx *gorm.DB) error {
@@ -69,6 +101,11 @@ func (db *DB) CreateInquiryStarting(ctx context.Context, actor models.Principal,
 			Subscription: o.Plan, Status: models.InquirySubmitted, DueAt: &due, QueueKey: due, CreatedAt: now, UpdatedAt: now}
 		if err := tx.Create(&q).Error; err != nil {
 			return err
+		}
+		if requestKey != "" {
+			if err := tx.Model(&models.Inquiry{}).Where("id = ?", q.ID).Update("request_key", requestKey).Error; err != nil {
+				return err
+			}
 		}
 		if plan != nil {
 			var err error
@@ -333,15 +370,25 @@ func (db *DB) SampleData(ctx context.Context, scope, id string) (*models.Sample,
 	if err := q.Take(&s).Error; err != nil {
 		return nil, nil, notFound(err, "sample")
 	}
-	var chunks []sampleChunk
-	if err := db.gorm.WithContext(ctx).Where("sample_id = ?", id).Order("seq").Find(&chunks).Error; err != nil {
+	// One chunk at a time into one buffer of the sample's size.
+	rows, err := db.gorm.WithContext(ctx).Model(&sampleChunk{}).Select("data").Where("sample_id = ?", id).Order("seq").Rows()
+	if err != nil {
 		return nil, nil, mapErr(err)
 	}
-	if len(chunks) > 0 || s.Size == 0 {
-		data := make([]byte, 0, s.Size)
-		for _, c := range chunks {
-			data = append(data, c.Data...)
+	defer rows.Close()
+	data, chunks := make([]byte, 0, s.Size), 0
+	for rows.Next() {
+		var c []byte
+		if err := rows.Scan(&c); err != nil {
+			return nil, nil, mapErr(err)
 		}
+		data = append(data, c...)
+		chunks++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, mapErr(err)
+	}
+	if chunks > 0 || s.Size == 0 {
 		return &s.Sample, data, nil
 	}
 	var b sampleBlob // stored before chunks existed

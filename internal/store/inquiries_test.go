@@ -175,3 +175,32 @@ func TestRetriedApplicationDecisionIsNoOp(t *testing.T) {
 		t.Fatalf("org after retried decision: %+v", o.EAN())
 	}
 }
+
+// TestRetriedCreateFindsTheFirstInquiry: a create retried with the same
+// request key (its caller's Idempotency-Key) returns the inquiry the first
+// attempt made — even on a trial whose one inquiry that was — and another
+// key makes another (issue 18, items 1–2).
+func TestRetriedCreateFindsTheFirstInquiry(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	p := customer(t, db, "Retry", &models.Subscription{Plan: models.PlanTrial, TrialEndsAt: ptr(time.Now().Add(24 * time.Hour)), TrialAllowance: ptr(2)}, 10)
+	in := askInput()
+	kind, _ := in.Validate()
+	first, _, created, err := db.CreateInquiryStarting(ctx, p, in, kind, time.Hour, "k1", nil)
+	if err != nil || !created {
+		t.Fatalf("first: %v %v", created, err)
+	}
+	for i := 0; i < 3; i++ {
+		again, _, created, err := db.CreateInquiryStarting(ctx, p, in, kind, time.Hour, "k1", nil)
+		if err != nil || created || again.ID != first.ID {
+			t.Fatalf("retry %d: %+v created %v, %v; want %s", i+1, again, created, err, first.ID)
+		}
+	}
+	other, _, created, err := db.CreateInquiryStarting(ctx, p, in, kind, time.Hour, "k2", nil)
+	if err != nil || !created || other.ID == first.ID {
+		t.Fatalf("another key: %v %v", created, err)
+	}
+	if _, err := db.CreateInquiry(ctx, p, in, kind, time.Hour); models.ErrorCode(err) != models.ETRIALEXHAUSTED {
+		t.Fatalf("a third inquiry on an allowance of 2: %v", err)
+	}
+}

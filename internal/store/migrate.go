@@ -100,11 +100,12 @@ func goMigrations(dialect string) []*goose.Migration {
 				"sqlite": {`DROP TABLE sample_blobs`}, "postgres": {`DROP TABLE sample_blobs`},
 			})},
 		),
-		// 7: sample bytes in chunks, written as the upload streams in, so an
+		// 11: (numbered apart from 6–9, which branches working in parallel
+		// may take) sample bytes in chunks, written as the upload streams in, so an
 		// upload never sits whole in memory; complete is false until the
 		// last chunk and the SHA-256 are written. Samples stored before
 		// (sample_blobs) are complete.
-		goose.NewGoMigration(7,
+		goose.NewGoMigration(11,
 			&goose.GoFunc{RunTx: exec(map[string][]string{
 				"sqlite": {
 					`CREATE TABLE sample_chunks (sample_id TEXT NOT NULL REFERENCES samples (id), seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (sample_id, seq))`,

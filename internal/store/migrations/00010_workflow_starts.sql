@@ -1,4 +1,5 @@
--- Durable workflow starts (issue 18, item 1): the start of a case's workflow
+-- Durable workflow starts (issue 18, item 1; numbered 10 to stay clear of
+-- migrations other branches add meanwhile): the start of a case's workflow
 -- is recorded in the transaction that writes the case, with the exact start
 -- parameters, and marked once Temporal has it. The worker's reconciler starts
 -- every recorded start that is not marked, so a process dying between the row
