@@ -33,7 +33,7 @@ func statusOf(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case models.EUNSUPPORTED:
 		return http.StatusUnsupportedMediaType
-	case models.EUNPROCESSABLE, models.EIDEMPOTENCY, models.EPREREQUISITE:
+	case models.EUNPROCESSABLE, models.EIDEMPOTENCY, models.EPREREQUISITE, models.ECUSTOMTI:
 		return http.StatusUnprocessableEntity
 	case models.ERATELIMITED:
 		return http.StatusTooManyRequests

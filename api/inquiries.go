@@ -84,6 +84,12 @@ func inquiryFilter(c *gin.Context, p models.Principal) (models.InquiryFilter, er
 	if f.TopicGroup != "" && !f.TopicGroup.Valid() {
 		return f, invalid("topic_group", "must be one of alert_information, possible_device_compromise, threat_intelligence_details, alert_communications")
 	}
+	if sev := models.Severity(c.Query("alert_severity")); sev != "" {
+		if !sev.Valid() {
+			return f, invalid("alert_severity", "must be one of informational, low, medium, high")
+		}
+		f.AlertSeverity = sev
+	}
 	switch a := c.Query("assignee"); a {
 	case "":
 	case "me":

@@ -135,6 +135,79 @@ func TestConnectorIngestsTheOrgsOwnAlerts(t *testing.T) {
 		t.Fatalf("the alert's evidence: %d %s", r.status, r.body)
 	}
 
+	// Asking an expert about an ingested alert, from its link: the inquiry is
+	// tied to it and shows its evidence; the alert lists the inquiry.
+	var tiAlert, tiIncident string
+	for _, a := range list.Items {
+		if a.ExternalID == "ti-1" {
+			tiAlert, tiIncident = a.ID, a.IncidentID
+		}
+	}
+	ask := func(token string, body map[string]any) reply {
+		body["context"] = "What did this command line do on FIN-LAPTOP-7, and is it malicious?"
+		body["contact_email"] = "secops@contoso.example"
+		return c.call("POST", "/api/v1/inquiries", token, body)
+	}
+	countInquiries := func() int {
+		var l struct{ Items []struct{ ID string } }
+		c.call("GET", "/api/v1/inquiries?limit=200", contoso, nil).decode(t, &l)
+		return len(l.Items)
+	}
+	before := countInquiries()
+	for what, body := range map[string]map[string]any{
+		"the TI alert's link": {"topic_url": st.URL + "/api/v1/alerts/" + tiAlert},
+		"the TI alert's id":   {"topic_url": "https://security.microsoft.com/alerts/x", "alert_id": tiAlert},
+		"the all-TI incident": {"topic_url": st.URL + "/api/v1/incidents/" + tiIncident},
+	} {
+		if r := ask(contoso, body); r.status != 422 || r.code(t) != "custom_threat_intelligence" || !strings.Contains(string(r.body), "incident-response team") {
+			t.Fatalf("asking about %s: %d %s", what, r.status, r.body)
+		}
+	}
+	if n := countInquiries(); n != before {
+		t.Fatalf("a refused inquiry was stored: %d inquiries, %d before", n, before)
+	}
+	if r := ask(fabrikam, map[string]any{"topic_url": st.URL + "/api/v1/alerts/" + high}); r.status != 404 {
+		t.Fatalf("Fabrikam asks about Contoso's alert: %d %s", r.status, r.body)
+	}
+	r = ask(contoso, map[string]any{"topic_url": st.URL + "/api/v1/alerts/" + high})
+	var inq struct {
+		ID         string
+		AlertID    *string `json:"alert_id"`
+		TopicGroup *string `json:"topic_group"`
+		Alert      *struct {
+			Title, Severity string
+			Evidence        []struct{ Kind, Value string }
+			Devices         []struct{ Name string }
+		}
+	}
+	r.decode(t, &inq)
+	if r.status != 201 || inq.AlertID == nil || *inq.AlertID != high || inq.TopicGroup == nil || *inq.TopicGroup != "alert_information" {
+		t.Fatalf("asking about the EDR alert: %d %s", r.status, r.body)
+	}
+	expert := tok["expert@huntdesk.example"]
+	r = c.call("GET", "/api/v1/inquiries/"+inq.ID, expert, nil)
+	r.decode(t, &inq)
+	if inq.Alert == nil || inq.Alert.Severity != "high" || len(inq.Alert.Evidence) != 1 || !strings.Contains(inq.Alert.Evidence[0].Value, "certutil") || inq.Alert.Devices[0].Name != "FIN-LAPTOP-7" {
+		t.Fatalf("the expert's view of the inquiry: %s", r.body)
+	}
+	if r := c.call("GET", "/api/v1/alerts/"+high, viewer, nil); !strings.Contains(string(r.body), inq.ID) {
+		t.Fatalf("the alert does not list its inquiry: %s", r.body)
+	}
+	queue := func(sev string) string {
+		return string(c.call("GET", "/api/v1/queue?alert_severity="+sev+"&topic_group=alert_information", expert, nil).body)
+	}
+	if !strings.Contains(queue("high"), inq.ID) || strings.Contains(queue("low"), inq.ID) {
+		t.Fatalf("the queue by linked alert severity")
+	}
+	for _, step := range []struct {
+		path string
+		body any
+	}{{"/claim", nil}, {"/reports", map[string]any{"category": "concluded", "message": "certutil fetched a known downloader: isolate FIN-LAPTOP-7."}}} {
+		if r := c.call("POST", "/api/v1/inquiries/"+inq.ID+step.path, expert, step.body); r.status/100 != 2 {
+			t.Fatalf("%s: %d %s", step.path, r.status, r.body)
+		}
+	}
+
 	// The connector reads nothing, and cannot ingest for another org.
 	for _, path := range []string{"/api/v1/me", "/api/v1/alerts", "/api/v1/alerts/" + high, "/api/v1/inquiries"} {
 		if r := c.call("GET", path, cn.Token, nil); r.status != 403 {

@@ -82,6 +82,18 @@ const (
 	SourceDefenderExperts         = "Microsoft Defender Experts"
 )
 
+// Ids of this deployment's alerts and incidents carry these prefixes; an
+// inquiry's alert or incident id without one is a reference to another
+// system's (e.g. a Defender portal link), kept as given.
+const (
+	AlertIDPrefix    = "alr_"
+	IncidentIDPrefix = "inc_"
+)
+
+// ECUSTOMTI refuses an inquiry about what the org's own custom threat
+// intelligence detected (422).
+const ECUSTOMTI = "custom_threat_intelligence"
+
 // Alert is one alert in an org's queue.
 type Alert struct {
 	ID                 string      `json:"id" gorm:"primaryKey"`
@@ -144,7 +156,8 @@ type Incident struct {
 	// whatever the incident's own status says.
 	AllAlertsResolved bool          `json:"all_alerts_resolved" gorm:"-"`
 	Devices           []AlertDevice `json:"devices" gorm:"-"`
-	Alerts            []Alert       `json:"alerts,omitempty" gorm:"-"` // the detail view only
+	Alerts            []Alert       `json:"alerts,omitempty" gorm:"-"`    // the detail view only
+	Inquiries         []InquiryRef  `json:"inquiries,omitempty" gorm:"-"` // the detail view only
 }
 
 // Fill derives the incident's computed fields.

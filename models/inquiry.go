@@ -102,8 +102,8 @@ func (g TopicGroup) Valid() bool {
 	return false
 }
 
-// ParseTopic derives the kind of a portal link and, for an alert link, the
-// alert's id: .../alerts/<id>, .../incidents/<id>, .../machines/<id> or
+// ParseTopic derives the kind of a portal link and, for an alert or an
+// incident link, its id: .../alerts/<id>, .../incidents/<id>, .../machines/<id> or
 // .../devices/<id>. Anything else is "other".
 func ParseTopic(u *url.URL) (TopicKind, string) {
 	segs := strings.Split(strings.Trim(u.Path, "/"), "/")
@@ -116,7 +116,7 @@ func ParseTopic(u *url.URL) (TopicKind, string) {
 		case "alerts", "alert":
 			return TopicAlert, next
 		case "incidents", "incident":
-			return TopicIncident, ""
+			return TopicIncident, next
 		case "machines", "machine", "devices", "device":
 			return TopicDevice, ""
 		}
@@ -134,6 +134,7 @@ type Inquiry struct {
 	TopicKind     TopicKind     `json:"topic_kind"`
 	TopicGroup    *TopicGroup   `json:"topic_group"`
 	AlertID       *string       `json:"alert_id"`
+	IncidentID    *string       `json:"incident_id"`
 	Context       string        `json:"context"`
 	ContactEmail  string        `json:"contact_email"`
 	Subscription  Plan          `json:"subscription"` // trial or full, as at submission
@@ -154,6 +155,10 @@ type Inquiry struct {
 	Responses []InquiryResponse `json:"responses,omitempty" gorm:"-"`
 	Samples   []Sample          `json:"samples,omitempty" gorm:"-"`
 	Timeline  []AuditEntry      `json:"timeline,omitempty" gorm:"-"`
+	// The linked alert or incident of this deployment, as the expert needs
+	// it to start: title, severity, sources, devices, evidence (detail only).
+	Alert    *Alert    `json:"alert,omitempty" gorm:"-"`
+	Incident *Incident `json:"incident,omitempty" gorm:"-"`
 }
 
 // InquirySLA is the progress-report clock as people read it.
@@ -214,9 +219,11 @@ type InquiryInput struct {
 	Context      string      `json:"context"`
 	ContactEmail string      `json:"contact_email"`
 	AlertID      *string     `json:"alert_id"`
+	IncidentID   *string     `json:"incident_id"`
 }
 
-// Validate checks an inquiry and derives its topic kind, group and alert.
+// Validate checks an inquiry and derives its topic kind, group, alert and
+// incident.
 func (in *InquiryInput) Validate() (TopicKind, error) {
 	var v Validation
 	in.TopicURL = strings.TrimSpace(in.TopicURL)
@@ -237,19 +244,26 @@ func (in *InquiryInput) Validate() (TopicKind, error) {
 		v.Line("alert_id", *in.AlertID)
 		v.Check(*in.AlertID != "" && len(*in.AlertID) <= 200, "alert_id", "must be an alert id")
 	}
+	if in.IncidentID != nil {
+		v.Line("incident_id", *in.IncidentID)
+		v.Check(*in.IncidentID != "" && len(*in.IncidentID) <= 200, "incident_id", "must be an incident id")
+	}
 	if err := v.Err(); err != nil {
 		return "", err
 	}
-	kind, alert := ParseTopic(u)
-	if in.AlertID == nil && alert != "" {
-		in.AlertID = &alert
+	kind, ref := ParseTopic(u)
+	switch {
+	case kind == TopicAlert && in.AlertID == nil && ref != "":
+		in.AlertID = &ref
+	case kind == TopicIncident && in.IncidentID == nil && ref != "":
+		in.IncidentID = &ref
 	}
 	if in.TopicGroup == nil {
 		var g TopicGroup
-		switch kind {
-		case TopicAlert:
+		switch {
+		case kind == TopicAlert, kind == TopicIncident, in.AlertID != nil, in.IncidentID != nil:
 			g = GroupAlertInformation
-		case TopicDevice:
+		case kind == TopicDevice:
 			g = GroupPossibleDeviceCompromise
 		}
 		if g != "" {
@@ -267,7 +281,10 @@ type InquiryFilter struct {
 	Unassigned bool
 	Breached   *bool
 	TopicGroup TopicGroup
-	OpenOnly   bool // the queue: open inquiries, ordered by SLA due time
+	// AlertSeverity keeps inquiries about an alert of this severity (or an
+	// incident whose highest severity it is).
+	AlertSeverity Severity
+	OpenOnly      bool // the queue: open inquiries, ordered by SLA due time
 	Page
 }
 

@@ -9,16 +9,19 @@ import (
 
 func TestInquiryInputDerivesTopic(t *testing.T) {
 	for _, c := range []struct {
-		url   string
-		kind  models.TopicKind
-		group string
-		alert string
+		url      string
+		kind     models.TopicKind
+		group    string
+		alert    string
+		incident string
 	}{
-		{"https://security.microsoft.com/alerts/da637?tid=1", models.TopicAlert, "alert_information", "da637"},
-		{"https://security.microsoft.com/incidents/42/overview", models.TopicIncident, "", ""},
-		{"https://security.microsoft.com/machines/abc123/overview", models.TopicDevice, "possible_device_compromise", ""},
-		{"http://portal.example/devices/d1", models.TopicDevice, "possible_device_compromise", ""},
-		{"https://portal.example/hunting", models.TopicOther, "", ""},
+		{"https://security.microsoft.com/alerts/da637?tid=1", models.TopicAlert, "alert_information", "da637", ""},
+		{"https://security.microsoft.com/incidents/42/overview", models.TopicIncident, "alert_information", "", "42"},
+		{"http://localhost:8080/api/v1/alerts/alr_01", models.TopicAlert, "alert_information", "alr_01", ""},
+		{"http://localhost:8080/api/v1/incidents/inc_01", models.TopicIncident, "alert_information", "", "inc_01"},
+		{"https://security.microsoft.com/machines/abc123/overview", models.TopicDevice, "possible_device_compromise", "", ""},
+		{"http://portal.example/devices/d1", models.TopicDevice, "possible_device_compromise", "", ""},
+		{"https://portal.example/hunting", models.TopicOther, "", "", ""},
 	} {
 		in := models.InquiryInput{TopicURL: c.url, Context: strings.Repeat("c", 20), ContactEmail: "a@b.example"}
 		kind, err := in.Validate()
@@ -30,12 +33,15 @@ func TestInquiryInputDerivesTopic(t *testing.T) {
 		if in.TopicGroup != nil {
 			group = string(*in.TopicGroup)
 		}
-		alert := ""
+		alert, incident := "", ""
 		if in.AlertID != nil {
 			alert = *in.AlertID
 		}
-		if group != c.group || alert != c.alert {
-			t.Errorf("%s: group %q alert %q, want %q %q", c.url, group, alert, c.group, c.alert)
+		if in.IncidentID != nil {
+			incident = *in.IncidentID
+		}
+		if group != c.group || alert != c.alert || incident != c.incident {
+			t.Errorf("%s: group %q alert %q incident %q, want %q %q %q", c.url, group, alert, incident, c.group, c.alert, c.incident)
 		}
 	}
 	g := models.GroupThreatIntelligence

@@ -181,7 +181,7 @@ func TestEveryStringFieldOfEveryInputIsChecked(t *testing.T) {
 			{&models.Decision{Note: note}, func(v any) error { return v.(*models.Decision).Validate(models.ApplicationApproved) }},
 			{&models.Decision{Reason: "Sensor health below threshold."}, func(v any) error { return v.(*models.Decision).Validate(models.ApplicationRejected) }},
 		},
-		"InquiryInput": {{&models.InquiryInput{TopicURL: "https://portal.example/alerts/da42", TopicGroup: &group, Context: "Enough context for an expert to start.", ContactEmail: "a@b.example", AlertID: &alert},
+		"InquiryInput": {{&models.InquiryInput{TopicURL: "https://portal.example/alerts/da42", TopicGroup: &group, Context: "Enough context for an expert to start.", ContactEmail: "a@b.example", AlertID: &alert, IncidentID: &alert},
 			func(v any) error { _, err := v.(*models.InquiryInput).Validate(); return err }}},
 		"AssignInput":   {{&models.AssignInput{UserID: "usr_1"}, func(v any) error { return v.(*models.AssignInput).Validate() }}},
 		"ReportInput":   {{&models.ReportInput{Category: models.ReportMoreTime, Message: "Still digging."}, func(v any) error { return v.(*models.ReportInput).Validate() }}},

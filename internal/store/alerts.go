@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"sort"
+	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -368,6 +369,66 @@ func (db *DB) alert(g *gorm.DB, scope, id string) (*models.Alert, error) {
 	return &a.Alert, nil
 }
 
+// checkTopic checks the alert or incident an inquiry is about, when it is
+// one of this deployment's (an id with its prefix; others are references to
+// another system's, kept as given): it must be the org's (else not found),
+// and not a detection of the org's own custom threat intelligence, which
+// experts do not investigate.
+func (db *DB) checkTopic(tx *gorm.DB, orgID string, in models.InquiryInput) error {
+	refuse := models.Errorf(models.ECUSTOMTI, "Experts on Demand does not investigate detections of your own custom threat intelligence: "+
+		"consult your security operations or incident-response team")
+	if in.AlertID != nil && strings.HasPrefix(*in.AlertID, models.AlertIDPrefix) {
+		var a alertRow
+		if err := tx.Select("id", "detection_source").Where("id = ? AND org_id = ?", *in.AlertID, orgID).Take(&a).Error; err != nil {
+			return notFound(err, "alert")
+		}
+		if a.DetectionSource == models.SourceCustomTI {
+			return refuse
+		}
+	}
+	if in.IncidentID != nil && strings.HasPrefix(*in.IncidentID, models.IncidentIDPrefix) {
+		var inc incidentRow
+		if err := tx.Select("id").Where("id = ? AND org_id = ?", *in.IncidentID, orgID).Take(&inc).Error; err != nil {
+			return notFound(err, "incident")
+		}
+		var all, ti int64
+		if err := tx.Model(&alertRow{}).Where("incident_id = ?", inc.ID).Count(&all).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&alertRow{}).Where("incident_id = ? AND detection_source = ?", inc.ID, models.SourceCustomTI).Count(&ti).Error; err != nil {
+			return err
+		}
+		if all > 0 && ti == all {
+			return refuse
+		}
+	}
+	return nil
+}
+
+// topicOf loads the alert or incident an inquiry is about, when it is one of
+// this deployment's, so the expert starts with its evidence.
+func (db *DB) topicOf(ctx context.Context, q *models.Inquiry) error {
+	if q.AlertID != nil && strings.HasPrefix(*q.AlertID, models.AlertIDPrefix) {
+		a, err := db.alert(db.gorm.WithContext(ctx), q.OrgID, *q.AlertID)
+		if err != nil {
+			return err
+		}
+		list := []models.Alert{*a}
+		if err := db.fillAlerts(ctx, list); err != nil {
+			return err
+		}
+		q.Alert = &list[0]
+	}
+	if q.IncidentID != nil && strings.HasPrefix(*q.IncidentID, models.IncidentIDPrefix) {
+		inc, err := db.incident(ctx, q.OrgID, *q.IncidentID)
+		if err != nil {
+			return err
+		}
+		q.Incident = inc
+	}
+	return nil
+}
+
 // PatchAlert changes an alert's status, verdict or assignee and keeps its
 // incident's resolved count (and, when every alert is resolved, status) right.
 func (db *DB) PatchAlert(ctx context.Context, actor models.Principal, scope, id string, p models.AlertPatch) (*models.Alert, error) {
@@ -571,8 +632,18 @@ func (db *DB) Incident(ctx context.Context, scope, id string) (*models.Incident,
 		return nil, mapErr(err)
 	}
 	inc.Alerts = make([]models.Alert, len(rows))
+	ids := make([]string, len(rows))
 	for i, r := range rows {
-		inc.Alerts[i] = r.Alert
+		inc.Alerts[i], ids[i] = r.Alert, r.ID
+	}
+	var inq []models.Inquiry
+	if err := db.gorm.WithContext(ctx).Select("id", "status", "created_at").Where("org_id = ? AND (incident_id = ? OR alert_id IN ?)", inc.OrgID, id, append(ids, "")).
+		Order("id").Find(&inq).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	inc.Inquiries = make([]models.InquiryRef, len(inq))
+	for i, q := range inq {
+		inc.Inquiries[i] = models.InquiryRef{ID: q.ID, Status: q.Status, CreatedAt: q.CreatedAt}
 	}
 	return inc, db.fillAlerts(ctx, inc.Alerts)
 }

@@ -95,9 +95,12 @@ func (db *DB) createInquiry(ctx context.Context, actor models.Principal, in mode
 		default:
 			return models.Errorf(models.ESUBSCRIPTION, "asking an expert needs an Experts on Demand subscription: contact your account team")
 		}
+		if err := db.checkTopic(tx, o.ID, in); err != nil {
+			return err
+		}
 		due := now.Add(sla)
 		q = models.Inquiry{ID: newID("inq"), OrgID: o.ID, SubmittedBy: actor.UserID, TopicURL: in.TopicURL, TopicKind: kind,
-			TopicGroup: in.TopicGroup, AlertID: in.AlertID, Context: in.Context, ContactEmail: in.ContactEmail,
+			TopicGroup: in.TopicGroup, AlertID: in.AlertID, IncidentID: in.IncidentID, Context: in.Context, ContactEmail: in.ContactEmail,
 			Subscription: o.Plan, Status: models.InquirySubmitted, DueAt: &due, QueueKey: due, CreatedAt: now, UpdatedAt: now}
 		if err := tx.Create(&q).Error; err != nil {
 			return err
@@ -432,6 +435,9 @@ func (db *DB) Inquiry(ctx context.Context, scope, id string) (*models.Inquiry, e
 		return nil, err
 	}
 	q.Timeline = tl
+	if err := db.topicOf(ctx, &q); err != nil {
+		return nil, err
+	}
 	q.FillSLA(db.Now())
 	return &q, nil
 }
@@ -457,6 +463,10 @@ func (db *DB) Inquiries(ctx context.Context, f models.InquiryFilter) (models.Lis
 	}
 	if f.TopicGroup != "" {
 		q = q.Where("topic_group = ?", f.TopicGroup)
+	}
+	if f.AlertSeverity != "" {
+		q = q.Where("(alert_id IN (SELECT id FROM alerts WHERE severity = ?) OR incident_id IN (SELECT id FROM incidents WHERE severity = ?))",
+			f.AlertSeverity, f.AlertSeverity)
 	}
 	var out models.List[models.Inquiry]
 	var err error
