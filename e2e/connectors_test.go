@@ -193,6 +193,27 @@ func TestConnectorIngestsTheOrgsOwnAlerts(t *testing.T) {
 	if r := c.call("GET", "/api/v1/alerts/"+high, viewer, nil); !strings.Contains(string(r.body), inq.ID) {
 		t.Fatalf("the alert does not list its inquiry: %s", r.body)
 	}
+	// By id, with another portal's link: tied to the alert all the same; the
+	// incident lists both inquiries.
+	r = ask(contoso, map[string]any{"topic_url": "https://security.microsoft.com/incidents/17", "alert_id": high})
+	var byID struct {
+		ID      string
+		AlertID *string `json:"alert_id"`
+		Alert   *struct{ ID string }
+	}
+	r.decode(t, &byID)
+	if r.status != 201 || byID.Alert == nil || byID.Alert.ID != high {
+		t.Fatalf("asking by alert id: %d %s", r.status, r.body)
+	}
+	var highIncident string
+	for _, a := range list.Items {
+		if a.ID == high {
+			highIncident = a.IncidentID
+		}
+	}
+	if r := c.call("GET", "/api/v1/incidents/"+highIncident, viewer, nil); !strings.Contains(string(r.body), inq.ID) || !strings.Contains(string(r.body), byID.ID) {
+		t.Fatalf("the incident does not list its inquiries: %s", r.body)
+	}
 	queue := func(sev string) string {
 		return string(c.call("GET", "/api/v1/queue?alert_severity="+sev+"&topic_group=alert_information", expert, nil).body)
 	}

@@ -123,6 +123,12 @@ func (s *Inquiries) List(ctx context.Context, p models.Principal, f models.Inqui
 
 // Queue lists open inquiries of every org by SLA due time.
 func (s *Inquiries) Queue(ctx context.Context, p models.Principal, f models.InquiryFilter) (models.List[models.Inquiry], error) {
+	// The route admits staff only; the service keeps the org scope anyway,
+	// so a mistake in the route table cannot show a customer another org's
+	// inquiries.
+	if scope := p.Scope(); scope != "" {
+		f.OrgID = scope
+	}
 	f.OpenOnly = true
 	return s.DB.Inquiries(ctx, f)
 }
