@@ -205,17 +205,24 @@ func (in *AlertInput) Validate() error {
 		v.Check(*in.IncidentID != "" && len(*in.IncidentID) <= 100, "incident_id", "must be an incident id")
 		v.Line("incident_id", *in.IncidentID)
 	}
-	v.Check(len(in.Devices) >= 1 && len(in.Devices) <= MaxAlertDevices, "devices", "must list 1 to 1,000 affected devices")
+	v.Check(len(in.Devices) >= 1, "devices", "must list 1 to 1,000 affected devices")
+	checkDevices(&v, in.Devices)
+	return v.Err()
+}
+
+// checkDevices trims and checks an alert's devices: at most 1,000, each with
+// a one-line id and name, no id twice.
+func checkDevices(v *Validation, devices []AlertDevice) {
+	v.Check(len(devices) <= MaxAlertDevices, "devices", "must list at most 1,000 devices")
 	seen := map[string]bool{}
-	for i := range in.Devices {
-		d := &in.Devices[i]
+	for i := range devices {
+		d := &devices[i]
 		d.ID, d.Name = strings.TrimSpace(d.ID), strings.TrimSpace(d.Name)
 		ok := d.ID != "" && len(d.ID) <= 200 && OneLine(d.ID) && d.Name != "" && utf8.RuneCountInString(d.Name) <= 255 && OneLine(d.Name)
 		v.Check(ok, "devices", "each device needs an id (up to 200 characters) and a name (up to 255), each one line")
 		v.Check(!seen[d.ID], "devices", "a device is listed twice: "+clip(d.ID, 60))
 		seen[d.ID] = true
 	}
-	return v.Err()
 }
 
 // AlertPatch changes what a customer (or an expert) may change of an alert

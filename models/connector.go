@@ -112,16 +112,7 @@ func (in *IngestAlert) Validate(now time.Time) error {
 		in.CreatedAt = &t
 		v.Check(!t.After(now.Add(time.Hour)) && t.Year() >= 2000, "created_at", "must not be in the future")
 	}
-	v.Check(len(in.Devices) <= MaxAlertDevices, "devices", "must list at most 1,000 devices")
-	seen := map[string]bool{}
-	for i := range in.Devices {
-		d := &in.Devices[i]
-		d.ID, d.Name = strings.TrimSpace(d.ID), strings.TrimSpace(d.Name)
-		ok := d.ID != "" && len(d.ID) <= 200 && OneLine(d.ID) && d.Name != "" && utf8.RuneCountInString(d.Name) <= 255 && OneLine(d.Name)
-		v.Check(ok, "devices", "each device needs an id (up to 200 characters) and a name (up to 255), each one line")
-		v.Check(!seen[d.ID], "devices", "a device is listed twice: "+clip(d.ID, 60))
-		seen[d.ID] = true
-	}
+	checkDevices(&v, in.Devices)
 	v.Check(len(in.Evidence) <= MaxIngestEvidence, "evidence", "must hold at most 100 items")
 	for _, e := range in.Evidence {
 		v.Check(oneOf(e.Kind, EvidenceKinds), "evidence", "each kind must be one of "+strings.Join(EvidenceKinds, ", "))

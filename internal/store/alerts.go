@@ -238,59 +238,17 @@ type AlertFilter struct {
 // Alerts lists alerts as the filter asks; count is the total number matching
 // (only when f.Count).
 func (db *DB) Alerts(ctx context.Context, scope string, f AlertFilter) (models.List[models.Alert], *int64, error) {
-	q := db.gorm.WithContext(ctx).Model(&alertRow{})
-	if scope != "" {
-		q = q.Where("alerts.org_id = ?", scope)
-	} else if f.OrgID != "" {
-		q = q.Where("alerts.org_id = ?", f.OrgID)
+	out, count, err := pageOData[alertRow, models.Alert](db.gorm.WithContext(ctx).Model(&alertRow{}), "alerts", scope, f, AlertSchema)
+	if err == nil {
+		err = db.fillAlerts(ctx, out.Items)
 	}
-	var count *int64
-	if f.Count {
-		var n int64
-		cq := q.Session(&gorm.Session{})
-		if f.Filter != nil {
-			where, args := odata.SQL(f.Filter)
-			cq = cq.Where(where, args...)
-		}
-		if err := cq.Count(&n).Error; err != nil {
-			return models.List[models.Alert]{}, nil, mapErr(err)
-		}
-		count = &n
-	}
-	lq := listQuery{Query: withDefaultOrder(f.Query, AlertSchema), Cursor: f.Cursor, idCol: "alerts.id", value: alertValue}
-	q, err := lq.apply(q)
-	if err != nil {
-		return models.List[models.Alert]{}, nil, err
-	}
-	var rows []alertRow
-	if err := q.Find(&rows).Error; err != nil {
-		return models.List[models.Alert]{}, nil, mapErr(err)
-	}
-	out := models.List[models.Alert]{Items: make([]models.Alert, 0, len(rows))}
-	if len(rows) > lq.Top {
-		rows = rows[:lq.Top]
-		out.NextCursor = lq.next(&rows[len(rows)-1].Alert, rows[len(rows)-1].ID)
-	}
-	for _, r := range rows {
-		out.Items = append(out.Items, r.Alert)
-	}
-	if err := db.fillAlerts(ctx, out.Items); err != nil {
-		return out, nil, err
-	}
-	return out, count, nil
+	return out, count, err
 }
 
-func alertValue(item any, f *odata.Field) (any, bool) {
-	a := item.(*models.Alert)
-	switch f.Name {
-	case "severity":
-		return a.Severity.Rank(), true
-	case "created_at":
-		return a.CreatedAt, true
-	case "updated_at":
-		return a.UpdatedAt, true
-	}
-	return nil, false
+func (r *alertRow) listed() (*models.Alert, string) { return &r.Alert, r.ID }
+
+func (r *alertRow) sortKey(field string) any {
+	return sortKey(field, r.Severity, r.CreatedAt, r.UpdatedAt)
 }
 
 // fillAlerts loads the tags and devices of alerts (two queries for a page).
@@ -533,59 +491,17 @@ func (db *DB) touchIncident(tx *gorm.DB, actor models.Principal, id string, delt
 
 // Incidents lists incidents as the filter asks.
 func (db *DB) Incidents(ctx context.Context, scope string, f AlertFilter) (models.List[models.Incident], *int64, error) {
-	q := db.gorm.WithContext(ctx).Model(&incidentRow{})
-	if scope != "" {
-		q = q.Where("incidents.org_id = ?", scope)
-	} else if f.OrgID != "" {
-		q = q.Where("incidents.org_id = ?", f.OrgID)
+	out, count, err := pageOData[incidentRow, models.Incident](db.gorm.WithContext(ctx).Model(&incidentRow{}), "incidents", scope, f, IncidentSchema)
+	if err == nil {
+		err = db.fillIncidents(ctx, out.Items)
 	}
-	var count *int64
-	if f.Count {
-		var n int64
-		cq := q.Session(&gorm.Session{})
-		if f.Filter != nil {
-			where, args := odata.SQL(f.Filter)
-			cq = cq.Where(where, args...)
-		}
-		if err := cq.Count(&n).Error; err != nil {
-			return models.List[models.Incident]{}, nil, mapErr(err)
-		}
-		count = &n
-	}
-	lq := listQuery{Query: withDefaultOrder(f.Query, IncidentSchema), Cursor: f.Cursor, idCol: "incidents.id", value: incidentValue}
-	q, err := lq.apply(q)
-	if err != nil {
-		return models.List[models.Incident]{}, nil, err
-	}
-	var rows []incidentRow
-	if err := q.Find(&rows).Error; err != nil {
-		return models.List[models.Incident]{}, nil, mapErr(err)
-	}
-	out := models.List[models.Incident]{Items: make([]models.Incident, 0, len(rows))}
-	if len(rows) > lq.Top {
-		rows = rows[:lq.Top]
-		out.NextCursor = lq.next(&rows[len(rows)-1].Incident, rows[len(rows)-1].ID)
-	}
-	for _, r := range rows {
-		out.Items = append(out.Items, r.Incident)
-	}
-	if err := db.fillIncidents(ctx, out.Items); err != nil {
-		return out, nil, err
-	}
-	return out, count, nil
+	return out, count, err
 }
 
-func incidentValue(item any, f *odata.Field) (any, bool) {
-	i := item.(*models.Incident)
-	switch f.Name {
-	case "severity":
-		return i.Severity.Rank(), true
-	case "created_at":
-		return i.CreatedAt, true
-	case "updated_at":
-		return i.UpdatedAt, true
-	}
-	return nil, false
+func (r *incidentRow) listed() (*models.Incident, string) { return &r.Incident, r.ID }
+
+func (r *incidentRow) sortKey(field string) any {
+	return sortKey(field, r.Severity, r.CreatedAt, r.UpdatedAt)
 }
 
 // fillIncidents derives each incident's devices (the union of its alerts').

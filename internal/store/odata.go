@@ -19,8 +19,73 @@ import (
 type listQuery struct {
 	odata.Query
 	Cursor string
-	idCol  string                                     // e.g. "alerts.id"
-	value  func(item any, f *odata.Field) (any, bool) // an item's value of a sortable field
+	idCol  string // e.g. "alerts.id"
+}
+
+// sortKey is an item's value of a sortable field, as its cursor keeps it.
+func sortKey(field string, sev models.Severity, created, updated time.Time) any {
+	switch field {
+	case "severity":
+		return sev.Rank()
+	case "created_at":
+		return created
+	case "updated_at":
+		return updated
+	}
+	return nil
+}
+
+// listedRow is a stored row of an OData list: the item it holds, its id,
+// and its values of the sortable fields.
+type listedRow[R, T any] interface {
+	*R
+	listed() (*T, string)
+	sortKey(field string) any
+}
+
+// pageOData runs one page of an OData list over table: the caller's org
+// (scope), or for staff the org they name; the filter, order and page; and
+// the $count of every match when asked.
+func pageOData[R, T any, PR listedRow[R, T]](q *gorm.DB, table, scope string, f AlertFilter, schema *odata.Schema) (models.List[T], *int64, error) {
+	if scope != "" {
+		q = q.Where(table+".org_id = ?", scope)
+	} else if f.OrgID != "" {
+		q = q.Where(table+".org_id = ?", f.OrgID)
+	}
+	var count *int64
+	if f.Count {
+		var n int64
+		cq := q.Session(&gorm.Session{})
+		if f.Filter != nil {
+			where, args := odata.SQL(f.Filter)
+			cq = cq.Where(where, args...)
+		}
+		if err := cq.Count(&n).Error; err != nil {
+			return models.List[T]{}, nil, mapErr(err)
+		}
+		count = &n
+	}
+	lq := listQuery{Query: withDefaultOrder(f.Query, schema), Cursor: f.Cursor, idCol: table + ".id"}
+	q, err := lq.apply(q)
+	if err != nil {
+		return models.List[T]{}, nil, err
+	}
+	var rows []R
+	if err := q.Find(&rows).Error; err != nil {
+		return models.List[T]{}, nil, mapErr(err)
+	}
+	out := models.List[T]{Items: make([]T, 0, len(rows))}
+	if len(rows) > lq.Top {
+		rows = rows[:lq.Top]
+		last := PR(&rows[len(rows)-1])
+		_, id := last.listed()
+		out.NextCursor = lq.next(last.sortKey, id)
+	}
+	for i := range rows {
+		item, _ := PR(&rows[i]).listed()
+		out.Items = append(out.Items, *item)
+	}
+	return out, count, nil
 }
 
 // odataCursor is the position after a page's last item: the values of the
@@ -92,12 +157,12 @@ func (lq listQuery) apply(q *gorm.DB) (*gorm.DB, error) {
 	return q.Limit(lq.Top + 1), nil
 }
 
-// next is the cursor after item, the last of a full page.
-func (lq listQuery) next(item any, id string) string {
+// next is the cursor after the last item of a full page: its values of the
+// order's fields (sortKey) and its id.
+func (lq listQuery) next(sortKey func(string) any, id string) string {
 	c := odataCursor{ID: id, Vals: []string{}}
 	for _, o := range lq.OrderBy {
-		v, _ := lq.value(item, o.Field)
-		switch v := v.(type) {
+		switch v := sortKey(o.Field.Name).(type) {
 		case time.Time:
 			c.Vals = append(c.Vals, v.UTC().Format(time.RFC3339Nano))
 		case int:
