@@ -6,6 +6,7 @@ package api_test
 
 import (
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -119,5 +120,25 @@ func TestReadmeCommandsCallRoutesThatExist(t *testing.T) {
 	}
 	if curls < 15 {
 		t.Fatalf("found only %d curl commands in the README", curls)
+	}
+}
+
+// Every sh block parses (an apostrophe inside a single-quoted JSON body once
+// broke one): bash -n, when bash is installed.
+func TestReadmeBlocksParse(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(string(b), -1) {
+		cmd := exec.Command(bash, "-n")
+		cmd.Stdin = strings.NewReader(m[1])
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("sh block %d does not parse: %v\n%s", i+1, err, out)
+		}
 	}
 }
