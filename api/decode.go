@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -50,6 +51,11 @@ func decode(c *gin.Context, v any) error {
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return invalid("body", "is required")
+	}
+	// encoding/json would quietly turn invalid UTF-8 into U+FFFD and store
+	// that: refuse it instead (RFC 8259 requires UTF-8).
+	if !utf8.Valid(b) {
+		return invalid("body", "is not valid UTF-8")
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
