@@ -18,6 +18,9 @@ build:
 test:
 	$(GO) test -count=1 -timeout $(TIMEOUT) $(PKGS)
 	$(GO) test -run '^$$' -fuzz FuzzFilter -fuzztime 10s ./internal/odata/
+	$(GO) test -run '^$$' -fuzz FuzzInputs -fuzztime 5s ./models/
+	$(GO) test -run '^$$' -fuzz FuzzTopic -fuzztime 5s ./models/
+	$(GO) test -run '^$$' -fuzz FuzzRecipients -fuzztime 5s ./internal/mail/
 
 test-postgres:
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable} $(GO) test -count=1 -timeout $(TIMEOUT) $(PKGS)
@@ -25,9 +28,12 @@ test-postgres:
 vet:
 	$(GO) vet $(PKGS)
 
-# Explore the OData filter parser for longer than make test's 10 s.
+# Explore the parsers and validators for longer than make test's short runs.
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzFilter -fuzztime 5m ./internal/odata/
+	$(GO) test -run '^$$' -fuzz FuzzInputs -fuzztime 2m ./models/
+	$(GO) test -run '^$$' -fuzz FuzzTopic -fuzztime 2m ./models/
+	$(GO) test -run '^$$' -fuzz FuzzRecipients -fuzztime 2m ./internal/mail/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

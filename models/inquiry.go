@@ -252,6 +252,10 @@ func (in *InquiryInput) Validate() (TopicKind, error) {
 		return "", err
 	}
 	kind, ref := ParseTopic(u)
+	if ref != "" && (!OneLine(ref) || len(ref) > 200) { // e.g. .../alerts/%00: decoded, a NUL
+		v.Check(false, "topic_url", "names an alert or incident id that is not one line of at most 200 characters")
+		return "", v.Err()
+	}
 	switch {
 	case kind == TopicAlert && in.AlertID == nil && ref != "":
 		in.AlertID = &ref

@@ -44,6 +44,12 @@ func TestInquiryInputDerivesTopic(t *testing.T) {
 			t.Errorf("%s: group %q alert %q incident %q, want %q %q %q", c.url, group, alert, incident, c.group, c.alert, c.incident)
 		}
 	}
+	// A link whose id decodes to a control character is refused, never stored
+	// (PostgreSQL refuses NUL: it would be a 500).
+	bad := models.InquiryInput{TopicURL: "https://x.example/alerts/a%00b", Context: strings.Repeat("c", 20), ContactEmail: "a@b.example"}
+	if _, err := bad.Validate(); err == nil || bad.AlertID != nil {
+		t.Fatalf("an alert id with NUL from the link: %v %v", err, bad.AlertID)
+	}
 	g := models.GroupThreatIntelligence
 	in := models.InquiryInput{TopicURL: "https://x.example/alerts/1", TopicGroup: &g, Context: strings.Repeat("c", 20), ContactEmail: "a@b.example"}
 	if _, err := in.Validate(); err != nil || *in.TopicGroup != g {
