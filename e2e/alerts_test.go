@@ -5,12 +5,10 @@ import (
 	"encoding/csv"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/huntdesk/huntdesk/internal/store/storetest"
 	"github.com/huntdesk/huntdesk/workflows"
 )
 
@@ -38,18 +36,12 @@ func (c client) mailsTo(to string) []mailMsg {
 // Defender-style filters, exports the hunting table as CSV, triages; Fabrikam
 // (not enrolled) can be sent no alert and sees none of Contoso's.
 func TestAttackNotificationsEndToEnd(t *testing.T) {
-	dbURL := ""
-	if os.Getenv("DATABASE_URL") != "" {
-		dbURL = storetest.DSN(t)
-	}
-	st := stack(t, t.TempDir(), dbURL, time.Hour)
-	defer st.Close()
-	c := client{t: t, base: st.URL}
+	st, c := apiStack(t)
 	tok := st.Tokens
 	contoso, fabrikam, expert, viewer := tok["admin@contoso.example"], tok["admin@fabrikam.example"], tok["expert@huntdesk.example"], tok["analyst@contoso.example"]
 	orgID := func(token string) string {
 		var me struct{ Org struct{ ID string } }
-		c.call("GET", "/api/v1/me", token, nil).decode(t, &me)
+		c.api("GET", "/api/v1/me", token, nil).decode(t, &me)
 		return me.Org.ID
 	}
 	contosoID, fabrikamID := orgID(contoso), orgID(fabrikam)
@@ -62,29 +54,29 @@ func TestAttackNotificationsEndToEnd(t *testing.T) {
 		if incident != "" {
 			body["incident_id"] = incident
 		}
-		return c.call("POST", "/api/v1/alerts", expert, body, "Idempotency-Key", key)
+		return c.api("POST", "/api/v1/alerts", expert, body, "Idempotency-Key", key)
 	}
 	if r := raise(contosoID, "high", "", "too-early"); r.status != 409 || r.code(t) != "feature_not_enabled" {
 		t.Fatalf("before approval: %d %s", r.status, r.body)
 	}
-	r := c.call("POST", "/api/v1/applications", contoso, map[string]any{"contact_name": "Casey", "contact_email": "secops@contoso.example", "accept_privacy_statement": true})
+	r := c.api("POST", "/api/v1/applications", contoso, map[string]any{"contact_name": "Casey", "contact_email": "secops@contoso.example", "accept_privacy_statement": true})
 	var app struct{ ID string }
 	r.decode(t, &app)
-	if r = c.call("POST", "/api/v1/applications/"+app.ID+"/approve", tok["manager@huntdesk.example"], map[string]any{}); r.status != 200 {
+	if r = c.api("POST", "/api/v1/applications/"+app.ID+"/approve", tok["manager@huntdesk.example"], map[string]any{}); r.status != 200 {
 		t.Fatalf("approve: %d %s", r.status, r.body)
 	}
-	if r = c.call("GET", "/api/v1/alerts", contoso, nil); r.status != 200 || !strings.Contains(string(r.body), `"items":[]`) {
+	if r = c.api("GET", "/api/v1/alerts", contoso, nil); r.status != 200 || !strings.Contains(string(r.body), `"items":[]`) {
 		t.Fatalf("empty queue: %d %s", r.status, r.body)
 	}
 
 	// A rule for high alerts; a bad rule names its field.
-	if r = c.call("POST", "/api/v1/notification-rules", contoso, map[string]any{"name": "SOC", "recipients": []string{"soc@contoso.example", "x\r\nBcc: evil@example.com"}, "min_severity": "high"}); r.status != 400 || !strings.Contains(string(r.body), `"recipients"`) {
+	if r = c.api("POST", "/api/v1/notification-rules", contoso, map[string]any{"name": "SOC", "recipients": []string{"soc@contoso.example", "x\r\nBcc: evil@example.com"}, "min_severity": "high"}); r.status != 400 || !strings.Contains(string(r.body), `"recipients"`) {
 		t.Fatalf("bad recipient: %d %s", r.status, r.body)
 	}
-	if r = c.call("POST", "/api/v1/notification-rules", viewer, map[string]any{"name": "SOC", "recipients": []string{"soc@contoso.example"}, "min_severity": "high"}); r.status != 403 {
+	if r = c.api("POST", "/api/v1/notification-rules", viewer, map[string]any{"name": "SOC", "recipients": []string{"soc@contoso.example"}, "min_severity": "high"}); r.status != 403 {
 		t.Fatalf("a viewer writes rules: %d %s", r.status, r.body)
 	}
-	r = c.call("POST", "/api/v1/notification-rules", contoso, map[string]any{"name": "SOC", "recipients": []string{"soc@contoso.example"}, "min_severity": "high", "include_device_details": true})
+	r = c.api("POST", "/api/v1/notification-rules", contoso, map[string]any{"name": "SOC", "recipients": []string{"soc@contoso.example"}, "min_severity": "high", "include_device_details": true})
 	var rule struct {
 		ID      string
 		Enabled bool
@@ -135,7 +127,7 @@ func TestAttackNotificationsEndToEnd(t *testing.T) {
 	// Contoso finds it the Defender way.
 	list := func(token string, q url.Values) (int, []alertJSON, string) {
 		t.Helper()
-		r := c.call("GET", "/api/v1/alerts?"+q.Encode(), token, nil)
+		r := c.api("GET", "/api/v1/alerts?"+q.Encode(), token, nil)
 		var l struct {
 			Items []alertJSON
 			Count *int
@@ -164,7 +156,7 @@ func TestAttackNotificationsEndToEnd(t *testing.T) {
 	}
 
 	// The incident holds both; the hunting table has one row per alert and device.
-	r = c.call("GET", "/api/v1/incidents/"+high.IncidentID, viewer, nil)
+	r = c.api("GET", "/api/v1/incidents/"+high.IncidentID, viewer, nil)
 	var inc struct {
 		Severity, Status string
 		AlertCount       int `json:"alert_count"`
@@ -190,19 +182,19 @@ func TestAttackNotificationsEndToEnd(t *testing.T) {
 
 	// Triage: the viewer may not; the admin may; another org's admin finds nothing.
 	patch := map[string]any{"status": "resolved", "classification": "true_positive", "determination": "malware"}
-	if r = c.call("PATCH", "/api/v1/alerts/"+high.ID, viewer, patch); r.status != 403 {
+	if r = c.api("PATCH", "/api/v1/alerts/"+high.ID, viewer, patch); r.status != 403 {
 		t.Fatalf("viewer patches: %d %s", r.status, r.body)
 	}
-	if r = c.call("PATCH", "/api/v1/alerts/"+high.ID, fabrikam, patch); r.status != 404 {
+	if r = c.api("PATCH", "/api/v1/alerts/"+high.ID, fabrikam, patch); r.status != 404 {
 		t.Fatalf("Fabrikam patches: %d %s", r.status, r.body)
 	}
-	if r = c.call("PATCH", "/api/v1/alerts/"+high.ID, contoso, patch); r.status != 200 || !strings.Contains(string(r.body), `"status":"resolved"`) {
+	if r = c.api("PATCH", "/api/v1/alerts/"+high.ID, contoso, patch); r.status != 200 || !strings.Contains(string(r.body), `"status":"resolved"`) {
 		t.Fatalf("admin resolves: %d %s", r.status, r.body)
 	}
 
 	// The rule's test email goes out once per key.
 	for range 2 {
-		if r = c.call("POST", "/api/v1/notification-rules/"+rule.ID+"/test", contoso, nil, "Idempotency-Key", "test-1"); r.status != 202 {
+		if r = c.api("POST", "/api/v1/notification-rules/"+rule.ID+"/test", contoso, nil, "Idempotency-Key", "test-1"); r.status != 202 {
 			t.Fatalf("test email: %d %s", r.status, r.body)
 		}
 	}

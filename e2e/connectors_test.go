@@ -7,12 +7,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/huntdesk/huntdesk/internal/store/storetest"
 	"github.com/huntdesk/huntdesk/workflows"
 )
 
@@ -40,29 +38,23 @@ func post(t *testing.T, url, token string, body []byte, header ...string) (int, 
 // may read nothing and ingest only for its own org; a bad item is rejected by
 // index while the rest land; 10 MiB + 1 is 413.
 func TestConnectorIngestsTheOrgsOwnAlerts(t *testing.T) {
-	dbURL := ""
-	if os.Getenv("DATABASE_URL") != "" {
-		dbURL = storetest.DSN(t)
-	}
-	st := stack(t, t.TempDir(), dbURL, time.Hour)
-	defer st.Close()
-	c := client{t: t, base: st.URL}
+	st, c := apiStack(t)
 	tok := st.Tokens
 	contoso, viewer, fabrikam := tok["admin@contoso.example"], tok["analyst@contoso.example"], tok["admin@fabrikam.example"]
 
-	if r := c.call("POST", "/api/v1/connectors", viewer, map[string]any{"name": "EDR"}); r.status != 403 {
+	if r := c.api("POST", "/api/v1/connectors", viewer, map[string]any{"name": "EDR"}); r.status != 403 {
 		t.Fatalf("a viewer makes a connector: %d %s", r.status, r.body)
 	}
-	r := c.call("POST", "/api/v1/connectors", contoso, map[string]any{"name": "EDR export"})
+	r := c.api("POST", "/api/v1/connectors", contoso, map[string]any{"name": "EDR export"})
 	var cn struct{ ID, Token string }
 	r.decode(t, &cn)
 	if r.status != 201 || !strings.HasPrefix(cn.Token, "hdc_") {
 		t.Fatalf("connector: %d %s", r.status, r.body)
 	}
-	if l := c.call("GET", "/api/v1/connectors", contoso, nil); l.status != 200 || strings.Contains(string(l.body), cn.Token) {
+	if l := c.api("GET", "/api/v1/connectors", contoso, nil); l.status != 200 || strings.Contains(string(l.body), cn.Token) {
 		t.Fatalf("the list shows the secret again: %d %s", l.status, l.body)
 	}
-	if r := c.call("POST", "/api/v1/notification-rules", contoso, map[string]any{"name": "high", "recipients": []string{"soc@contoso.example"}, "min_severity": "high"}); r.status != 201 {
+	if r := c.api("POST", "/api/v1/notification-rules", contoso, map[string]any{"name": "high", "recipients": []string{"soc@contoso.example"}, "min_severity": "high"}); r.status != 201 {
 		t.Fatalf("rule: %d %s", r.status, r.body)
 	}
 
@@ -107,7 +99,7 @@ func TestConnectorIngestsTheOrgsOwnAlerts(t *testing.T) {
 		}
 		Count int
 	}
-	c.call("GET", "/api/v1/alerts?$count=true&$filter="+strings.ReplaceAll("detectionSource ne 'Microsoft Defender Experts'", " ", "%20"), viewer, nil).decode(t, &list)
+	c.api("GET", "/api/v1/alerts?$count=true&$filter="+strings.ReplaceAll("detectionSource ne 'Microsoft Defender Experts'", " ", "%20"), viewer, nil).decode(t, &list)
 	if list.Count != 3 || list.Items[0].IncidentID == "" {
 		t.Fatalf("alerts after two batches: %+v", list)
 	}
@@ -131,7 +123,7 @@ func TestConnectorIngestsTheOrgsOwnAlerts(t *testing.T) {
 	if msgs := c.mailsTo("soc@contoso.example"); len(msgs) != 1 || !strings.Contains(msgs[0].Text, "/api/v1/alerts/"+high) {
 		t.Fatalf("emails: %+v", msgs)
 	}
-	if r := c.call("GET", "/api/v1/alerts/"+high, viewer, nil); r.status != 200 || !strings.Contains(string(r.body), "certutil -urlcache") {
+	if r := c.api("GET", "/api/v1/alerts/"+high, viewer, nil); r.status != 200 || !strings.Contains(string(r.body), "certutil -urlcache") {
 		t.Fatalf("the alert's evidence: %d %s", r.status, r.body)
 	}
 
@@ -146,11 +138,11 @@ func TestConnectorIngestsTheOrgsOwnAlerts(t *testing.T) {
 	ask := func(token string, body map[string]any) reply {
 		body["context"] = "What did this command line do on FIN-LAPTOP-7, and is it malicious?"
 		body["contact_email"] = "secops@contoso.example"
-		return c.call("POST", "/api/v1/inquiries", token, body)
+		return c.api("POST", "/api/v1/inquiries", token, body)
 	}
 	countInquiries := func() int {
 		var l struct{ Items []struct{ ID string } }
-		c.call("GET", "/api/v1/inquiries?limit=200", contoso, nil).decode(t, &l)
+		c.api("GET", "/api/v1/inquiries?limit=200", contoso, nil).decode(t, &l)
 		return len(l.Items)
 	}
 	before := countInquiries()
@@ -185,12 +177,12 @@ func TestConnectorIngestsTheOrgsOwnAlerts(t *testing.T) {
 		t.Fatalf("asking about the EDR alert: %d %s", r.status, r.body)
 	}
 	expert := tok["expert@huntdesk.example"]
-	r = c.call("GET", "/api/v1/inquiries/"+inq.ID, expert, nil)
+	r = c.api("GET", "/api/v1/inquiries/"+inq.ID, expert, nil)
 	r.decode(t, &inq)
 	if inq.Alert == nil || inq.Alert.Severity != "high" || len(inq.Alert.Evidence) != 1 || !strings.Contains(inq.Alert.Evidence[0].Value, "certutil") || inq.Alert.Devices[0].Name != "FIN-LAPTOP-7" {
 		t.Fatalf("the expert's view of the inquiry: %s", r.body)
 	}
-	if r := c.call("GET", "/api/v1/alerts/"+high, viewer, nil); !strings.Contains(string(r.body), inq.ID) {
+	if r := c.api("GET", "/api/v1/alerts/"+high, viewer, nil); !strings.Contains(string(r.body), inq.ID) {
 		t.Fatalf("the alert does not list its inquiry: %s", r.body)
 	}
 	// By id, with another portal's link: tied to the alert all the same; the
@@ -211,11 +203,11 @@ func TestConnectorIngestsTheOrgsOwnAlerts(t *testing.T) {
 			highIncident = a.IncidentID
 		}
 	}
-	if r := c.call("GET", "/api/v1/incidents/"+highIncident, viewer, nil); !strings.Contains(string(r.body), inq.ID) || !strings.Contains(string(r.body), byID.ID) {
+	if r := c.api("GET", "/api/v1/incidents/"+highIncident, viewer, nil); !strings.Contains(string(r.body), inq.ID) || !strings.Contains(string(r.body), byID.ID) {
 		t.Fatalf("the incident does not list its inquiries: %s", r.body)
 	}
 	queue := func(sev string) string {
-		return string(c.call("GET", "/api/v1/queue?alert_severity="+sev+"&topic_group=alert_information", expert, nil).body)
+		return string(c.api("GET", "/api/v1/queue?alert_severity="+sev+"&topic_group=alert_information", expert, nil).body)
 	}
 	if !strings.Contains(queue("high"), inq.ID) || strings.Contains(queue("low"), inq.ID) {
 		t.Fatalf("the queue by linked alert severity")
@@ -224,7 +216,7 @@ func TestConnectorIngestsTheOrgsOwnAlerts(t *testing.T) {
 		path string
 		body any
 	}{{"/claim", nil}, {"/reports", map[string]any{"category": "concluded", "message": "certutil fetched a known downloader: isolate FIN-LAPTOP-7."}}} {
-		if r := c.call("POST", "/api/v1/inquiries/"+inq.ID+step.path, expert, step.body); r.status/100 != 2 {
+		if r := c.api("POST", "/api/v1/inquiries/"+inq.ID+step.path, expert, step.body); r.status/100 != 2 {
 			t.Fatalf("%s: %d %s", step.path, r.status, r.body)
 		}
 	}
@@ -235,7 +227,7 @@ func TestConnectorIngestsTheOrgsOwnAlerts(t *testing.T) {
 			t.Fatalf("a connector reads %s: %d %s", path, r.status, r.body)
 		}
 	}
-	if r := c.call("GET", "/api/v1/alerts/"+high, fabrikam, nil); r.status != 404 {
+	if r := c.api("GET", "/api/v1/alerts/"+high, fabrikam, nil); r.status != 404 {
 		t.Fatalf("Fabrikam reads Contoso's ingested alert: %d", r.status)
 	}
 	if status, out := post(t, st.URL+"/api/v1/connector/alerts", tok["admin@contoso.example"], body); status != 403 {
@@ -256,7 +248,7 @@ func TestConnectorIngestsTheOrgsOwnAlerts(t *testing.T) {
 	}
 
 	// Revoked: the secret stops working.
-	if r := c.call("DELETE", "/api/v1/connectors/"+cn.ID, contoso, nil); r.status != 200 {
+	if r := c.api("DELETE", "/api/v1/connectors/"+cn.ID, contoso, nil); r.status != 200 {
 		t.Fatalf("revoke: %d %s", r.status, r.body)
 	}
 	if status, _ := post(t, st.URL+"/api/v1/connector/alerts", cn.Token, body); status != 401 {
