@@ -102,6 +102,9 @@ type Deps struct {
 	Conn     Connectors    // Process C: the org's own alerts
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // nil: a fresh one
+	// Console is the web console, served under /app/ ("/" leads there);
+	// nil: none.
+	Console http.Handler
 	// Extra registers routes outside /api/v1, e.g. the dev mail sink.
 	Extra func(r gin.IRouter)
 }
@@ -228,6 +231,11 @@ func New(cfg Config, d Deps) *Server {
 	}
 	if d.Extra != nil {
 		d.Extra(e)
+	}
+	if d.Console != nil {
+		console := gin.WrapH(d.Console)
+		e.Any("/app/*page", console)
+		e.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/app/") })
 	}
 	// HEAD works wherever GET does (net/http drops the body).
 	head := map[string]bool{}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -21,6 +22,7 @@ import (
 	devstack "github.com/huntdesk/huntdesk/internal/dev/stack"
 	"github.com/huntdesk/huntdesk/internal/mail"
 	"github.com/huntdesk/huntdesk/internal/store"
+	"github.com/huntdesk/huntdesk/web"
 	"github.com/huntdesk/huntdesk/worker"
 )
 
@@ -99,7 +101,7 @@ func apiCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "api",
 		Usage: "serve the HTTP API (stateless; run as many as you like)",
-		Flags: append(apiFlags(":8080"), databaseFlag, temporalAddrFlag, temporalNamespaceFlag),
+		Flags: append(append(apiFlags(":8080"), smtpFlags()...), databaseFlag, temporalAddrFlag, temporalNamespaceFlag, publicURLFlag),
 		Action: func(c *cli.Context) error {
 			db, err := openDB(c)
 			if err != nil {
@@ -117,9 +119,18 @@ func apiCommand() *cli.Command {
 			}
 			inq.DB, inq.Temporal = db, tc
 			alerts := &cases.Alerts{DB: db, Temporal: tc}
+			apps := &cases.Applications{DB: db, Temporal: tc, ReviewSLA: c.Duration("review-sla")}
+			// The console sends its sign-in links itself, through the outbox.
+			mailer, err := mail.New(mailConfig(c), db.Outbox())
+			if err != nil {
+				return err
+			}
+			console, err := web.New(web.Deps{DB: db, Apps: apps, Inq: &inq, Mail: mailer, PublicURL: publicURL(c), Logger: slog.Default()})
+			if err != nil {
+				return err
+			}
 			srv := api.New(apiConfig(c), api.Deps{DB: db, Temporal: tc, Logger: slog.Default(),
-				Apps: &cases.Applications{DB: db, Temporal: tc, ReviewSLA: c.Duration("review-sla")}, Inq: &inq,
-				Alerts: alerts, Conn: alerts})
+				Apps: apps, Inq: &inq, Alerts: alerts, Conn: alerts, Console: console})
 			hs := srv.HTTPServer()
 			ln, err := api.Listen(c.String("http-addr"), srv.MaxConns())
 			if err != nil {
@@ -163,13 +174,26 @@ func workerCommand() *cli.Command {
 				return err
 			}
 			defer tc.Close()
-			w := worker.New(tc, &activities.Activities{DB: db, Mail: mailer, PublicURL: c.String("public-url")})
+			w := worker.New(tc, &activities.Activities{DB: db, Mail: mailer, PublicURL: publicURL(c)})
 			go worker.Housekeeping(c.Context, db, time.Hour)
 			go worker.Reconcile(c.Context, db, tc, worker.ReconcileEvery)
 			slog.Info("worker running", "temporal", c.String("temporal-address"), "namespace", c.String("temporal-namespace"))
 			return w.Run(workerInterrupt(c.Context))
 		},
 	}
+}
+
+// publicURL is where people reach huntdesk: --public-url, or the API's own
+// address.
+func publicURL(c *cli.Context) string {
+	if u := strings.TrimRight(c.String("public-url"), "/"); u != "" {
+		return u
+	}
+	addr := c.String("http-addr")
+	if strings.HasPrefix(addr, ":") {
+		addr = "localhost" + addr
+	}
+	return "http://" + addr
 }
 
 // workerInterrupt adapts a context to the channel worker.Run stops on.

@@ -28,6 +28,7 @@ import (
 	devtemporal "github.com/huntdesk/huntdesk/internal/dev/temporal"
 	"github.com/huntdesk/huntdesk/internal/mail"
 	"github.com/huntdesk/huntdesk/internal/store"
+	"github.com/huntdesk/huntdesk/web"
 	"github.com/huntdesk/huntdesk/worker"
 )
 
@@ -161,11 +162,18 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	alerts := &cases.Alerts{DB: s.DB, Temporal: s.Client}
 	inq := cfg.Inquiries
 	inq.DB, inq.Temporal = s.DB, s.Client
+	apps := &cases.Applications{DB: s.DB, Temporal: s.Client, ReviewSLA: cfg.ReviewSLA}
+	console, err := web.New(web.Deps{DB: s.DB, Apps: apps, Inq: &inq, Mail: mailer, PublicURL: cfg.PublicURL, Logger: log})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
 	srv := api.New(cfg.API, api.Deps{
 		DB:       s.DB,
 		Temporal: s.Client,
-		Apps:     &cases.Applications{DB: s.DB, Temporal: s.Client, ReviewSLA: cfg.ReviewSLA},
+		Apps:     apps,
 		Inq:      &inq,
+		Console:  console,
 		Alerts:   alerts,
 		Conn:     alerts,
 		Logger:   log,
