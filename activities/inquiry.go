@@ -42,7 +42,7 @@ func (a *Activities) SendInquiryEmail(ctx context.Context, e workflows.InquiryEm
 		return permanent(err)
 	}
 	data := inquiryEmail{Inquiry: q, Org: org, Trial: q.Subscription == models.PlanTrial,
-		URL: fmt.Sprintf("%s/api/v1/inquiries/%s", a.PublicURL, q.ID)}
+		URL: fmt.Sprintf("%s/app/inquiries/%s", a.PublicURL, q.ID)} // the console page
 	if e.MessageID != "" {
 		if data.Message, err = a.DB.Message(ctx, e.MessageID); err != nil {
 			return permanent(err)

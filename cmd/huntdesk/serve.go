@@ -63,6 +63,7 @@ func devCommand() *cli.Command {
 func printBanner(st *devstack.Stack, dataDir string) {
 	w := os.Stdout
 	fmt.Fprintf(w, "\nhuntdesk dev is running\n\n")
+	fmt.Fprintf(w, "  console        %s/app/   (sign in with a demo email below; the link arrives at %s/dev/mail)\n", st.URL, st.URL)
 	fmt.Fprintf(w, "  API            %s   (try: curl -H \"Authorization: Bearer $TOKEN\" %s/api/v1/me)\n", st.URL, st.URL)
 	fmt.Fprintf(w, "  mail sink      %s/dev/mail   (SMTP on %s)\n", st.URL, st.Mail.Addr())
 	fmt.Fprintf(w, "  Temporal       %s   (temporal workflow list --address %s)\n", st.Temporal.FrontendAddr(), st.Temporal.FrontendAddr())
