@@ -82,7 +82,7 @@ func newFixture(t testing.TB, cfg api.Config) *fixture {
 	tc := mocks.NewClient(t)
 	f.temporal = tc
 	f.srv = api.New(cfg, api.Deps{DB: db, Apps: &cases.Applications{DB: db, Temporal: tc}, Inq: &cases.Inquiries{DB: db, Temporal: tc},
-		Alerts: &cases.Alerts{DB: db, Temporal: tc}, Conn: &cases.Alerts{DB: db, Temporal: tc}})
+		Alerts: &cases.Alerts{DB: db, Temporal: tc}, Conn: &cases.Alerts{DB: db, Temporal: tc}, SLA: &cases.SLA{DB: db}})
 	return f
 }
 

@@ -100,6 +100,7 @@ type Deps struct {
 	Inq      Inquiries     // Process B
 	Alerts   Alerts        // Process C
 	Conn     Connectors    // Process C: the org's own alerts
+	SLA      SLA           // what managers audit
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // nil: a fresh one
 	// Console is the web console, served under /app/ ("/" leads there);
@@ -163,7 +164,8 @@ func (s *Server) routes() []route {
 	rs = append(rs, s.applicationRoutes()...)
 	rs = append(rs, s.inquiryRoutes()...)
 	rs = append(rs, s.alertRoutes()...)
-	return append(rs, s.connectorRoutes()...)
+	rs = append(rs, s.connectorRoutes()...)
+	return append(rs, s.slaRoutes()...)
 }
 
 // RouteInfo describes one route: tests walk every route with every role.

@@ -78,6 +78,8 @@ var routeRoles = []struct {
 	{"POST /api/v1/connectors", false, true, false, true},
 	{"GET /api/v1/connectors", false, true, false, true},
 	{"POST /api/v1/connector/alerts", false, false, false, false},
+	// What managers audit.
+	{"GET /api/v1/sla/timers", false, false, false, true},
 	{"DELETE /api/v1/notification-rules/{id}", false, true, false, false}, // last: these delete their fixture
 	{"DELETE /api/v1/connectors/{id}", false, true, false, true},
 }

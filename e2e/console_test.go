@@ -89,6 +89,10 @@ func TestConsoleEndToEnd(t *testing.T) {
 		t.Fatalf("ask: %d %s", code, body)
 	}
 	inq := loc
+	manager := consoleSignIn(t, c, st.URL, "manager@huntdesk.example")
+	if code, body, _ := manager.do("GET", "/app/sla", nil); code != 200 || !strings.Contains(body, strings.TrimPrefix(inq, "/app/inquiries/")) {
+		t.Fatalf("the SLA board shows the new inquiry: %d", code)
+	}
 
 	expert := consoleSignIn(t, c, st.URL, "expert@huntdesk.example")
 	if code, body, _ := expert.do("GET", "/app/queue", nil); code != 200 || !strings.Contains(body, strings.TrimPrefix(inq, "/app/inquiries/")) {
@@ -124,7 +128,6 @@ func TestConsoleEndToEnd(t *testing.T) {
 	r := c.api("POST", "/api/v1/applications", st.Tokens["admin@contoso.example"], map[string]any{"contact_name": "C", "contact_email": "c@contoso.example", "accept_privacy_statement": true})
 	var app struct{ ID string }
 	r.decode(t, &app)
-	manager := consoleSignIn(t, c, st.URL, "manager@huntdesk.example")
 	if code, body, _ := manager.do("GET", "/app/applications", nil); code != 200 || !strings.Contains(body, app.ID) {
 		t.Fatalf("applications page: %d", code)
 	}

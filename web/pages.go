@@ -205,3 +205,21 @@ func (c *Console) reject(w http.ResponseWriter, r *http.Request, p models.Princi
 	}
 	http.Redirect(w, r, "/app/applications", http.StatusSeeOther)
 }
+
+// slaBoard shows managers every open case's clock: breached first, then
+// running by due time, then paused.
+func (c *Console) slaBoard(w http.ResponseWriter, r *http.Request, p models.Principal) {
+	sections := []struct {
+		Title string
+		Items []models.SLATimer
+	}{{Title: "Breached"}, {Title: "Running"}, {Title: "Paused (waiting on the customer)"}}
+	for i, state := range []string{"breached", "running", "paused"} {
+		l, err := c.SLA.Timers(r.Context(), p, models.SLATimerFilter{State: state, Page: models.Page{Limit: 200}})
+		if err != nil {
+			c.fail(w, r, p, err)
+			return
+		}
+		sections[i].Items = l.Items
+	}
+	c.render(w, r, http.StatusOK, "sla", p, pageData{"Sections": sections})
+}

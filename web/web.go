@@ -43,6 +43,7 @@ type Deps struct {
 	DB   *store.DB
 	Apps *cases.Applications
 	Inq  *cases.Inquiries
+	SLA  *cases.SLA
 	Mail Mailer
 	// PublicURL is where people reach huntdesk: links in sign-in emails, and
 	// https there makes the session cookie Secure.
@@ -92,6 +93,7 @@ func (c *Console) routes() []route {
 		{pattern: "POST /app/inquiries/{id}/reports", roles: staff, handle: c.report},
 		{pattern: "GET /app/queue", roles: staff, handle: c.queue},
 		{pattern: "GET /app/applications", roles: managers, handle: c.applications},
+		{pattern: "GET /app/sla", roles: managers, handle: c.slaBoard},
 		{pattern: "POST /app/applications/{id}/approve", roles: managers, handle: c.approve},
 		{pattern: "POST /app/applications/{id}/reject", roles: managers, handle: c.reject},
 	}

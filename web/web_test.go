@@ -75,7 +75,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	tc := mocks.NewClient(t)
 	inq := &cases.Inquiries{DB: f.db, Temporal: tc}
-	f.console, err = web.New(web.Deps{DB: f.db, Apps: &cases.Applications{DB: f.db, Temporal: tc}, Inq: inq, Mail: m, PublicURL: "https://huntdesk.example"})
+	f.console, err = web.New(web.Deps{DB: f.db, Apps: &cases.Applications{DB: f.db, Temporal: tc}, Inq: inq, SLA: &cases.SLA{DB: f.db}, Mail: m, PublicURL: "https://huntdesk.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,6 +234,7 @@ func TestEveryConsoleRouteByRoleAndTenant(t *testing.T) {
 		{"/app/inquiries/" + qa.ID, true, true, true, true},
 		{"/app/queue", false, false, true, true},
 		{"/app/applications", false, false, false, true},
+		{"/app/sla", false, false, false, true},
 	}
 	served := map[string]bool{}
 	for _, r := range f.console.Routes() {

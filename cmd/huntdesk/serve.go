@@ -126,12 +126,12 @@ func apiCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			console, err := web.New(web.Deps{DB: db, Apps: apps, Inq: &inq, Mail: mailer, PublicURL: publicURL(c), Logger: slog.Default()})
+			console, err := web.New(web.Deps{DB: db, Apps: apps, Inq: &inq, SLA: &cases.SLA{DB: db}, Mail: mailer, PublicURL: publicURL(c), Logger: slog.Default()})
 			if err != nil {
 				return err
 			}
 			srv := api.New(apiConfig(c), api.Deps{DB: db, Temporal: tc, Logger: slog.Default(),
-				Apps: apps, Inq: &inq, Alerts: alerts, Conn: alerts, Console: console})
+				Apps: apps, Inq: &inq, Alerts: alerts, Conn: alerts, Console: console, SLA: &cases.SLA{DB: db}})
 			hs := srv.HTTPServer()
 			ln, err := api.Listen(c.String("http-addr"), srv.MaxConns())
 			if err != nil {

@@ -163,7 +163,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	inq := cfg.Inquiries
 	inq.DB, inq.Temporal = s.DB, s.Client
 	apps := &cases.Applications{DB: s.DB, Temporal: s.Client, ReviewSLA: cfg.ReviewSLA}
-	console, err := web.New(web.Deps{DB: s.DB, Apps: apps, Inq: &inq, Mail: mailer, PublicURL: cfg.PublicURL, Logger: log})
+	console, err := web.New(web.Deps{DB: s.DB, Apps: apps, Inq: &inq, SLA: &cases.SLA{DB: s.DB}, Mail: mailer, PublicURL: cfg.PublicURL, Logger: log})
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -174,6 +174,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		Apps:     apps,
 		Inq:      &inq,
 		Console:  console,
+		SLA:      &cases.SLA{DB: s.DB},
 		Alerts:   alerts,
 		Conn:     alerts,
 		Logger:   log,
