@@ -80,6 +80,7 @@ var routeRoles = []struct {
 	{"POST /api/v1/connector/alerts", false, false, false, false},
 	// What managers audit.
 	{"GET /api/v1/sla/timers", false, false, false, true},
+	{"GET /api/v1/reports/sla", false, false, false, true},
 	{"DELETE /api/v1/notification-rules/{id}", false, true, false, false}, // last: these delete their fixture
 	{"DELETE /api/v1/connectors/{id}", false, true, false, true},
 }

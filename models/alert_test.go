@@ -95,3 +95,23 @@ func TestIngestAlertValidation(t *testing.T) {
 		}
 	}
 }
+
+// Nearest-rank percentiles at their edges: no value, one, two.
+func TestSummarizeNearestRank(t *testing.T) {
+	if d := models.Summarize(nil); d.N != 0 || d.P50 != nil || d.P90 != nil || d.Max != nil {
+		t.Fatalf("none: %+v", d)
+	}
+	if d := models.Summarize([]time.Duration{7 * time.Second}); *d.P50 != 7 || *d.P90 != 7 || *d.Max != 7 {
+		t.Fatalf("one: %+v", d)
+	}
+	if d := models.Summarize([]time.Duration{9 * time.Second, 3 * time.Second}); *d.P50 != 3 || *d.P90 != 9 || *d.Max != 9 {
+		t.Fatalf("two: p50 %v p90 %v", *d.P50, *d.P90)
+	}
+	ten := make([]time.Duration, 10)
+	for i := range ten {
+		ten[i] = time.Duration(10-i) * time.Second
+	}
+	if d := models.Summarize(ten); *d.P50 != 5 || *d.P90 != 9 || *d.Max != 10 {
+		t.Fatalf("1..10: p50 %v p90 %v", *d.P50, *d.P90)
+	}
+}

@@ -2,6 +2,7 @@ package cases
 
 import (
 	"context"
+	"time"
 
 	"github.com/huntdesk/huntdesk/internal/store"
 	"github.com/huntdesk/huntdesk/models"
@@ -21,4 +22,31 @@ func (s *SLA) Timers(ctx context.Context, p models.Principal, f models.SLATimerF
 		return models.List[models.SLATimer]{}, err
 	}
 	return s.DB.SLATimers(ctx, f)
+}
+
+// MaxReportPeriod bounds the SLA report's period.
+const MaxReportPeriod = 366 * 24 * time.Hour
+
+// Report computes the SLA report for [from, to): from defaults to 30 days
+// before to, to to now.
+func (s *SLA) Report(ctx context.Context, p models.Principal, from, to *time.Time, orgID string) (*models.SLAReport, error) {
+	if p.Role != models.RoleManager {
+		return nil, models.Errorf(models.EFORBIDDEN, "only managers read the SLA report")
+	}
+	end := s.DB.Now()
+	if to != nil {
+		end = to.UTC()
+	}
+	start := end.Add(-30 * 24 * time.Hour)
+	if from != nil {
+		start = from.UTC()
+	}
+	var v models.Validation
+	v.Check(start.Before(end), "from", "must be before to")
+	v.Check(end.Sub(start) <= MaxReportPeriod, "to", "the period may be at most 366 days")
+	v.Line("org_id", orgID)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return s.DB.SLAReport(ctx, start, end, orgID)
 }

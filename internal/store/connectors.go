@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -257,7 +256,7 @@ func (db *DB) IngestAlerts(ctx context.Context, actor models.Principal, items []
 		if err := createAll(tx, evs); err != nil {
 			return err
 		}
-		if err := db.recountIncidents(tx, keys(touched), now); err != nil {
+		if err := db.recountIncidents(tx, keysOf(touched), now); err != nil {
 			return err
 		}
 
@@ -363,14 +362,5 @@ func chunks(s []string, n int) [][]string {
 	if len(s) > 0 {
 		out = append(out, s)
 	}
-	return out
-}
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
