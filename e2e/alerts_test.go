@@ -214,4 +214,13 @@ func TestAttackNotificationsEndToEnd(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+
+	// /metrics: business gauges, the emails sent and the Temporal SDK's own.
+	metrics := string(c.call("GET", "/metrics", "", nil).body)
+	for _, want := range []string{`huntdesk_sla_breaches_total{kind="application"} 0`, `huntdesk_sla_breaches_total{kind="inquiry"} 0`, "huntdesk_outbox_pending ",
+		`huntdesk_emails_total{result="sent",template="alert_notification"} 1`, "temporal_request", "temporal_workflow_task_execution_latency_seconds_bucket"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics has no %s", want)
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/urfave/cli/v2"
 	sdkclient "go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -21,6 +22,7 @@ import (
 	"github.com/huntdesk/huntdesk/internal/cases"
 	devstack "github.com/huntdesk/huntdesk/internal/dev/stack"
 	"github.com/huntdesk/huntdesk/internal/mail"
+	"github.com/huntdesk/huntdesk/internal/metrics"
 	"github.com/huntdesk/huntdesk/internal/store"
 	"github.com/huntdesk/huntdesk/web"
 	"github.com/huntdesk/huntdesk/worker"
@@ -82,11 +84,12 @@ func printBanner(st *devstack.Stack, dataDir string) {
 	fmt.Fprintln(w)
 }
 
-func dialTemporal(c *cli.Context) (sdkclient.Client, error) {
+func dialTemporal(c *cli.Context, met *metrics.Set) (sdkclient.Client, error) {
 	tc, err := sdkclient.DialContext(c.Context, sdkclient.Options{
-		HostPort:  c.String("temporal-address"),
-		Namespace: c.String("temporal-namespace"),
-		Logger:    sdklog.NewStructuredLogger(slog.Default().With("component", "temporal-client")),
+		HostPort:       c.String("temporal-address"),
+		Namespace:      c.String("temporal-namespace"),
+		Logger:         sdklog.NewStructuredLogger(slog.Default().With("component", "temporal-client")),
+		MetricsHandler: met.SDK,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dial Temporal at %s: %w", c.String("temporal-address"), err)
@@ -109,7 +112,8 @@ func apiCommand() *cli.Command {
 				return err
 			}
 			defer db.Close()
-			tc, err := dialTemporal(c)
+			met := metrics.New(db)
+			tc, err := dialTemporal(c, met)
 			if err != nil {
 				return err
 			}
@@ -122,7 +126,7 @@ func apiCommand() *cli.Command {
 			alerts := &cases.Alerts{DB: db, Temporal: tc}
 			apps := &cases.Applications{DB: db, Temporal: tc, ReviewSLA: c.Duration("review-sla")}
 			// The console sends its sign-in links itself, through the outbox.
-			mailer, err := mail.New(mailConfig(c), db.Outbox())
+			mailer, err := mail.New(mailConfig(c), db.Outbox(), mail.WithObserver(met.Emails.Observe))
 			if err != nil {
 				return err
 			}
@@ -131,7 +135,7 @@ func apiCommand() *cli.Command {
 				return err
 			}
 			srv := api.New(apiConfig(c), api.Deps{DB: db, Temporal: tc, Logger: slog.Default(),
-				Apps: apps, Inq: &inq, Alerts: alerts, Conn: alerts, Console: console, SLA: &cases.SLA{DB: db}})
+				Apps: apps, Inq: &inq, Alerts: alerts, Conn: alerts, Console: console, SLA: &cases.SLA{DB: db}, Registry: met.Registry})
 			hs := srv.HTTPServer()
 			ln, err := api.Listen(c.String("http-addr"), srv.MaxConns())
 			if err != nil {
@@ -159,18 +163,31 @@ func workerCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "worker",
 		Usage: "run the Temporal worker (stateless; run as many as you like)",
-		Flags: append(smtpFlags(), databaseFlag, temporalAddrFlag, temporalNamespaceFlag, publicURLFlag),
+		Flags: append(smtpFlags(), databaseFlag, temporalAddrFlag, temporalNamespaceFlag, publicURLFlag,
+			&cli.StringFlag{Name: "metrics-addr", Value: ":9090", EnvVars: []string{"HUNTDESK_WORKER_METRICS_ADDR"}, Usage: "where the worker serves /metrics (empty: nowhere)"}),
 		Action: func(c *cli.Context) error {
 			db, err := openDB(c)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			mailer, err := mail.New(mailConfig(c), db.Outbox())
+			met := metrics.New(db)
+			mailer, err := mail.New(mailConfig(c), db.Outbox(), mail.WithObserver(met.Emails.Observe))
 			if err != nil {
 				return err
 			}
-			tc, err := dialTemporal(c)
+			if addr := c.String("metrics-addr"); addr != "" {
+				// The worker has no API: its metrics get a listener of their own.
+				ms := &http.Server{Addr: addr, Handler: promhttp.HandlerFor(met.Registry, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second,
+					ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10}
+				go func() {
+					if err := ms.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+						slog.Error("worker metrics listener", "addr", addr, "err", err)
+					}
+				}()
+				defer ms.Close()
+			}
+			tc, err := dialTemporal(c, met)
 			if err != nil {
 				return err
 			}

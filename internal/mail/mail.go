@@ -152,12 +152,27 @@ type Option func(*Mailer)
 // WithSender replaces the SMTP transport.
 func WithSender(s Sender) Option { return func(m *Mailer) { m.send = s } }
 
+// Outcomes of a Send, as WithObserver reports them.
+const (
+	ResultSent            = "sent"
+	ResultDuplicate       = "skipped_duplicate" // the outbox had it delivered already
+	ResultFailedTemporary = "failed_temporary"
+	ResultFailedPermanent = "failed_permanent"
+)
+
+// WithObserver calls observe after each delivery attempt with the template
+// and one of the Result outcomes (for metrics: both sets are fixed).
+func WithObserver(observe func(template, result string)) Option {
+	return func(m *Mailer) { m.observe = observe }
+}
+
 // Mailer sends each (entity, event) email once. It is safe for concurrent use.
 type Mailer struct {
-	cfg    Config
-	outbox Outbox
-	send   Sender
-	smtp   []gomail.Option
+	cfg     Config
+	outbox  Outbox
+	send    Sender
+	smtp    []gomail.Option
+	observe func(template, result string)
 }
 
 // New checks cfg and returns a Mailer. It does not connect: each Send dials
@@ -219,6 +234,7 @@ func (m *Mailer) Send(ctx context.Context, msg Message) (string, error) {
 		return id, fmt.Errorf("mail: outbox: reserve %s: %w", id, err)
 	}
 	if sent {
+		m.observed(msg.Template, ResultDuplicate)
 		return id, nil
 	}
 	out := Outgoing{MessageID: id, From: m.cfg.From, To: to, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
@@ -226,15 +242,27 @@ func (m *Mailer) Send(ctx context.Context, msg Message) (string, error) {
 	// Record the outcome even when ctx was cancelled mid-send.
 	rec := context.WithoutCancel(ctx)
 	if err := m.send(ctx, out); err != nil {
+		if IsPermanent(err) {
+			m.observed(msg.Template, ResultFailedPermanent)
+		} else {
+			m.observed(msg.Template, ResultFailedTemporary)
+		}
 		if ferr := m.outbox.MarkFailed(rec, id, err.Error()); ferr != nil {
 			return id, fmt.Errorf("mail: send %s: %w (outbox: %v)", id, err, ferr)
 		}
 		return id, fmt.Errorf("mail: send %s: %w", id, err)
 	}
+	m.observed(msg.Template, ResultSent)
 	if err := m.outbox.MarkSent(rec, id, time.Now()); err != nil {
 		return id, fmt.Errorf("mail: outbox: mark %s sent: %w", id, err)
 	}
 	return id, nil
+}
+
+func (m *Mailer) observed(template, result string) {
+	if m.observe != nil {
+		m.observe(template, result)
+	}
 }
 
 // IsPermanent reports whether err carries an SMTP reply in the 5xx range: the

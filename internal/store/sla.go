@@ -124,3 +124,68 @@ func mergeTimers(a, b []timerRow) []timerRow {
 	}
 	return append(append(out, a...), b...)
 }
+
+// Gauges are the business numbers /metrics shows, read in a few indexed
+// aggregate queries.
+type Gauges struct {
+	Breaches      map[string]int            // kind → breaches recorded, ever (inquiry periods breached; applications escalated)
+	Open          map[string]map[string]int // kind → status → open cases
+	NextDue       map[string]*time.Time     // kind → earliest running due time
+	OutboxPending int                       // emails not (yet) sent
+}
+
+// ReadGauges reads the business gauges.
+func (db *DB) ReadGauges(ctx context.Context) (Gauges, error) {
+	g := db.gorm.WithContext(ctx)
+	out := Gauges{Breaches: map[string]int{}, Open: map[string]map[string]int{"inquiry": {}, "application": {}}, NextDue: map[string]*time.Time{}}
+	var n struct{ N *int64 }
+	if err := g.Table("inquiries").Select("SUM(breach_count) AS n").Scan(&n).Error; err != nil {
+		return out, mapErr(err)
+	}
+	if n.N != nil {
+		out.Breaches["inquiry"] = int(*n.N)
+	}
+	var esc int64
+	if err := g.Table("applications").Where("escalated_at IS NOT NULL").Count(&esc).Error; err != nil {
+		return out, mapErr(err)
+	}
+	out.Breaches["application"] = int(esc)
+	open := []models.InquiryStatus{models.InquirySubmitted, models.InquiryInProgress, models.InquiryAwaitingCustomer}
+	for kind, q := range map[string]*gorm.DB{
+		"inquiry":     g.Table("inquiries").Where("status IN ?", open),
+		"application": g.Table("applications").Where("status = ?", models.ApplicationSubmitted),
+	} {
+		var rows []struct {
+			Status string
+			N      int
+		}
+		if err := q.Select("status, COUNT(*) AS n").Group("status").Scan(&rows).Error; err != nil {
+			return out, mapErr(err)
+		}
+		for _, r := range rows {
+			out.Open[kind][r.Status] = r.N
+		}
+	}
+	// The earliest due time, read as a column (ORDER BY … LIMIT 1, on the
+	// index) rather than MIN(), which SQLite returns as text.
+	var inq []models.Inquiry
+	if err := g.Select("due_at").Where("status IN ? AND due_at IS NOT NULL", open[:2]).Order("due_at").Limit(1).Find(&inq).Error; err != nil {
+		return out, mapErr(err)
+	}
+	if len(inq) == 1 {
+		out.NextDue["inquiry"] = inq[0].DueAt
+	}
+	var apps []models.Application
+	if err := g.Select("review_due_at").Where("status = ?", models.ApplicationSubmitted).Order("review_due_at").Limit(1).Find(&apps).Error; err != nil {
+		return out, mapErr(err)
+	}
+	if len(apps) == 1 {
+		out.NextDue["application"] = &apps[0].ReviewDueAt
+	}
+	var pending int64
+	if err := g.Table("outbox").Where("status <> ?", "sent").Count(&pending).Error; err != nil {
+		return out, mapErr(err)
+	}
+	out.OutboxPending = int(pending)
+	return out, nil
+}

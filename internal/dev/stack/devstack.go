@@ -27,6 +27,7 @@ import (
 	devmail "github.com/huntdesk/huntdesk/internal/dev/mail"
 	devtemporal "github.com/huntdesk/huntdesk/internal/dev/temporal"
 	"github.com/huntdesk/huntdesk/internal/mail"
+	"github.com/huntdesk/huntdesk/internal/metrics"
 	"github.com/huntdesk/huntdesk/internal/store"
 	"github.com/huntdesk/huntdesk/web"
 	"github.com/huntdesk/huntdesk/worker"
@@ -117,10 +118,12 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 	s.closers = append(s.closers, s.Temporal.Stop)
 
+	met := metrics.New(s.DB) // one process: API, worker and SDK share one registry
 	if s.Client, err = sdkclient.DialContext(ctx, sdkclient.Options{
-		HostPort:  s.Temporal.FrontendAddr(),
-		Namespace: cfg.Namespace,
-		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-client")),
+		HostPort:       s.Temporal.FrontendAddr(),
+		Namespace:      cfg.Namespace,
+		MetricsHandler: met.SDK,
+		Logger:         sdklog.NewStructuredLogger(log.With("component", "temporal-client")),
 	}); err != nil {
 		return nil, fmt.Errorf("dial Temporal: %w", err)
 	}
@@ -128,7 +131,8 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 
 	host, port, _ := net.SplitHostPort(s.Mail.Addr())
 	p, _ := strconv.Atoi(port)
-	mailer, err := mail.New(mail.Config{Host: host, Port: p, TLSPolicy: "none", From: cfg.MailFrom, Timeout: 10 * time.Second}, s.DB.Outbox())
+	mailer, err := mail.New(mail.Config{Host: host, Port: p, TLSPolicy: "none", From: cfg.MailFrom, Timeout: 10 * time.Second}, s.DB.Outbox(),
+		mail.WithObserver(met.Emails.Observe))
 	if err != nil {
 		return nil, err
 	}
@@ -174,6 +178,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		Apps:     apps,
 		Inq:      &inq,
 		Console:  console,
+		Registry: met.Registry,
 		SLA:      &cases.SLA{DB: s.DB},
 		Alerts:   alerts,
 		Conn:     alerts,
