@@ -57,17 +57,15 @@ func (a *Activities) SendInquiryEmail(ctx context.Context, e workflows.InquiryEm
 	switch e.Audience {
 	case "contact":
 		to = []string{q.ContactEmail}
+	// Staff get the "work arrived" emails their preferences let through,
+	// read now, so a change applies to emails not yet sent.
 	case "assignee":
 		if q.AssigneeID == nil {
 			return nil
 		}
-		u, err := a.DB.User(ctx, "", *q.AssigneeID)
-		if err != nil {
-			return permanent(err)
-		}
-		to = []string{u.Email}
+		to, err = a.DB.Notifiable(ctx, e.Kind, *q.AssigneeID)
 	case "experts":
-		to, err = a.DB.Emails(ctx, models.RoleExpert)
+		to, err = a.DB.Notifiable(ctx, e.Kind, "", models.RoleExpert)
 	case "managers":
 		to, err = a.DB.Emails(ctx, models.RoleManager)
 	default:

@@ -34,6 +34,21 @@ func viewOrgs(l models.List[models.Org]) models.List[orgView] {
 	return out
 }
 
+// patchMe sets the caller's own preferences: the "work arrived" emails.
+func (s *Server) patchMe(c *gin.Context, p models.Principal) (int, any, error) {
+	var in models.MePatch
+	if err := decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return 0, nil, err
+	}
+	if _, err := s.DB.SetNotifications(c, p, *in.Notifications); err != nil {
+		return 0, nil, err
+	}
+	return s.me(c, p)
+}
+
 func (s *Server) me(c *gin.Context, p models.Principal) (int, any, error) {
 	u, err := s.DB.User(c, "", p.UserID)
 	if err != nil {

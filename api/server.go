@@ -145,6 +145,7 @@ var (
 func (s *Server) routes() []route {
 	rs := []route{
 		{method: "GET", path: "/api/v1/me", roles: anyone, handle: s.me},
+		{method: "PATCH", path: "/api/v1/me", roles: anyone, handle: s.patchMe},
 
 		{method: "GET", path: "/api/v1/orgs", roles: staff, handle: s.listOrgs},
 		{method: "POST", path: "/api/v1/orgs", roles: managers, create: true, handle: s.createOrg},

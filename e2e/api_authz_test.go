@@ -26,6 +26,7 @@ var routeRoles = []struct {
 }{
 	//                                                             viewer admin  expert manager
 	{"GET /api/v1/me", true, true, true, true},
+	{"PATCH /api/v1/me", true, true, true, true}, // one's own preferences
 	{"GET /api/v1/orgs", false, false, true, true},
 	{"POST /api/v1/orgs", false, false, false, true},
 	{"GET /api/v1/orgs/{id}", true, true, true, true}, // customers: their own org
@@ -209,6 +210,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	upload, uploadType := multipartBody(t, "file", "x.bin", []byte("sample"))
 	bodies := map[string]any{
 		"POST /api/v1/orgs":                     map[string]any{"name": "Charlie", "devices_enrolled": 1},
+		"PATCH /api/v1/me":                      map[string]any{"notifications": map[string]any{"queued": true}},
 		"PATCH /api/v1/orgs/{id}":               map[string]any{"devices_enrolled": 42},
 		"POST /api/v1/users":                    map[string]any{"org_id": contosoID, "email": "new@contoso.example", "name": "New", "role": "customer_viewer"},
 		"PATCH /api/v1/users/{id}":              map[string]any{"name": "Renamed"},

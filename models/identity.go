@@ -171,6 +171,37 @@ type User struct {
 	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Notifications are the "work arrived" emails the user gets (staff).
+	Notifications NotificationPrefs `json:"notifications" gorm:"column:notification_prefs;serializer:json"`
+}
+
+// NotificationPrefs switches the emails that tell experts work arrived; a
+// nil switch is on.
+type NotificationPrefs struct {
+	Queued           *bool `json:"queued,omitempty"`            // an inquiry entered the queue (every expert)
+	Assigned         *bool `json:"assigned,omitempty"`          // a manager assigned an inquiry to you
+	CustomerActivity *bool `json:"customer_activity,omitempty"` // the customer answered or uploaded a sample
+	Cancelled        *bool `json:"cancelled,omitempty"`         // the customer cancelled your inquiry
+}
+
+// Wants reports whether the prefs let an email of kind through (kinds other
+// than the four switches always go).
+func (n NotificationPrefs) Wants(kind string) bool {
+	sw := map[string]*bool{"queued": n.Queued, "assigned": n.Assigned, "response": n.CustomerActivity, "sample": n.CustomerActivity,
+		"cancelled_assignee": n.Cancelled}[kind]
+	return sw == nil || *sw
+}
+
+// MePatch is what a user may change of themself.
+type MePatch struct {
+	Notifications *NotificationPrefs `json:"notifications"`
+}
+
+// Validate checks the patch.
+func (p *MePatch) Validate() error {
+	var v Validation
+	v.Check(p.Notifications != nil, "notifications", "is required")
+	return v.Err()
 }
 
 // UserInput creates a user.

@@ -191,6 +191,7 @@ func TestEveryStringFieldOfEveryInputIsChecked(t *testing.T) {
 			func(v any) error { return v.(*models.AlertInput).Validate() }}},
 		"AlertPatch": {{&models.AlertPatch{Status: &statusNew, Classification: &tp, Determination: &malware, AssignedTo: &assignee},
 			func(v any) error { return v.(*models.AlertPatch).Validate(models.AlertStatuses) }}},
+		"MePatch":        {{&models.MePatch{Notifications: &models.NotificationPrefs{}}, func(v any) error { return v.(*models.MePatch).Validate() }}},
 		"ConnectorInput": {{&models.ConnectorInput{Name: "EDR export", OrgID: "org_1"}, func(v any) error { return v.(*models.ConnectorInput).Validate() }}},
 		"RuleInput": {{&models.RuleInput{Name: "SOC", Recipients: []string{"soc@b.example"}, MinSeverity: models.SeverityHigh, ServiceSources: []string{"EDR"}},
 			func(v any) error { return v.(*models.RuleInput).Validate() }}},

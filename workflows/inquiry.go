@@ -130,11 +130,17 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 	// Version 1 (issue 18) changes the command sequence; runs recorded before
 	// it replay the DefaultVersion paths, kept below unchanged.
 	hardened := workflow.GetVersion(ctx, hardening, workflow.DefaultVersion, 1) >= 1
+	// Version 1 of expertNotifications tells experts that work arrived: the
+	// queue (every expert), an assignment, a cancellation (the assignee).
+	notifyStaff := workflow.GetVersion(ctx, expertNotifications, workflow.DefaultVersion, 1) >= 1
 	first := in.State == nil
 	st := InquiryState{}
 	if first {
 		st = InquiryState{Status: models.InquirySubmitted, PeriodStart: in.SubmittedAt, DueAt: in.SubmittedAt.Add(in.SLA), Period: 1,
 			Pending: []InquiryEmail{{InquiryID: in.InquiryID, Event: "ack", Kind: "ack", Audience: "contact"}}}
+		if notifyStaff {
+			st.Pending = append(st.Pending, InquiryEmail{InquiryID: in.InquiryID, Event: "queued", Kind: "queued", Audience: "experts"})
+		}
 	} else {
 		st = *in.State
 	}
@@ -243,7 +249,12 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 			if next.Status == models.InquirySubmitted {
 				next.Status = models.InquiryInProgress
 			}
-			return commit(ctx, next, InquiryChange{Key: key(ctx, "assigned"), Action: "assigned", Actor: c.Actor})
+			k := key(ctx, "assigned")
+			err := commit(ctx, next, InquiryChange{Key: k, Action: "assigned", Actor: c.Actor})
+			if err == nil && notifyStaff {
+				email(k, "assigned", "assignee", "")
+			}
+			return err
 		}},
 		{InquiryReport, func(c InquiryCommand) error {
 			if !c.Category.Valid() || c.MessageID == "" {
@@ -320,6 +331,9 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 			err := commit(ctx, next, InquiryChange{Key: "cancelled", Action: "cancelled", Actor: c.Actor})
 			if err == nil {
 				email("cancelled", "cancelled", "contact", "")
+				if notifyStaff && next.Assignee != "" {
+					email("cancelled", "cancelled_assignee", "assignee", "")
+				}
 			}
 			return err
 		}},

@@ -137,7 +137,7 @@ func TestInquiryConcludedWithinSLA(t *testing.T) {
 		t.Fatalf("final %+v", st)
 	}
 	equal(t, "changes", f.actions(), []string{"claimed", "reported"})
-	equal(t, "emails", f.emails, []string{"ack/contact", "report/msg_1/contact"})
+	equal(t, "emails", f.emails, []string{"ack/contact", "queued/experts", "report/msg_1/contact"})
 }
 
 func TestInquiryWarnsAt75PercentThenBreaches(t *testing.T) {
@@ -154,7 +154,7 @@ func TestInquiryWarnsAt75PercentThenBreaches(t *testing.T) {
 	if got := f.at("sla_breached"); !got.Equal(start.Add(48 * h)) {
 		t.Fatalf("breach at %v, want 48h after submission", got)
 	}
-	equal(t, "emails", f.emails, []string{"ack/contact", "warning/1/assignee", "breach/1/managers", "report/msg_1/contact"})
+	equal(t, "emails", f.emails, []string{"ack/contact", "queued/experts", "warning/1/assignee", "breach/1/managers", "report/msg_1/contact"})
 	if late.rejected != nil || st.Status != models.InquiryConcluded {
 		t.Fatalf("a late report still concludes: %+v", st)
 	}
@@ -165,7 +165,7 @@ func TestInquiryUnassignedWarningGoesToEveryExpert(t *testing.T) {
 	cmd(env, 50*h, workflows.InquiryCancel, workflows.InquiryCommand{Actor: customer})
 	env.ExecuteWorkflow(workflows.InquiryWorkflow, inquiryParams())
 	st := inquiryResult(t, env)
-	equal(t, "emails", f.emails, []string{"ack/contact", "warning/1/experts", "breach/1/managers", "cancelled/contact"})
+	equal(t, "emails", f.emails, []string{"ack/contact", "queued/experts", "warning/1/experts", "breach/1/managers", "cancelled/contact"})
 	if st.Status != models.InquiryCancelled {
 		t.Fatalf("final %+v", st)
 	}
@@ -199,7 +199,7 @@ func TestInquiryPausedClockRemindersAndResume(t *testing.T) {
 	if !reminders[0].Equal(pausedAt.Add(48*h)) || !reminders[1].Equal(pausedAt.Add(120*h)) {
 		t.Fatalf("reminders at %v, want 2 and 5 days after the report", reminders)
 	}
-	equal(t, "emails", f.emails, []string{"ack/contact", "report/msg_1/contact", "reminder/1/1/contact", "reminder/1/2/contact", "sample/smp_1/assignee", "report/msg_2/contact"})
+	equal(t, "emails", f.emails, []string{"ack/contact", "queued/experts", "report/msg_1/contact", "reminder/1/1/contact", "reminder/1/2/contact", "sample/smp_1/assignee", "report/msg_2/contact"})
 	if done.rejected != nil || st.Status != models.InquiryConcluded {
 		t.Fatalf("final %+v", st)
 	}
@@ -219,7 +219,7 @@ func TestInquiryClosesWithoutResponseAfter14Days(t *testing.T) {
 		t.Fatalf("closed at %v, want 14 days after the report", got)
 	}
 	equal(t, "changes", f.actions(), []string{"claimed", "reported", "customer_reminded", "customer_reminded", "closed_no_response"})
-	equal(t, "emails", f.emails, []string{"ack/contact", "report/msg_1/contact", "reminder/1/1/contact", "reminder/1/2/contact", "closed_no_response/contact"})
+	equal(t, "emails", f.emails, []string{"ack/contact", "queued/experts", "report/msg_1/contact", "reminder/1/1/contact", "reminder/1/2/contact", "closed_no_response/contact"})
 }
 
 func TestInquiryMoreTimeStartsANewPeriodAndResponseResumes(t *testing.T) {
@@ -328,4 +328,16 @@ func TestInquiryPermanentEmailFailureDoesNotStopTheCase(t *testing.T) {
 	if st := inquiryResult(t, env); st.Status != models.InquiryConcluded {
 		t.Fatalf("final %+v", st)
 	}
+}
+
+// Experts are told when work arrives: every expert when the inquiry enters
+// the queue, the assignee when a manager assigns it and when the customer
+// cancels it (expertNotifications, version 1).
+func TestInquiryTellsExpertsWhenWorkArrives(t *testing.T) {
+	env, f := newInquiryEnv(t)
+	cmd(env, h, workflows.InquiryAssign, workflows.InquiryCommand{Actor: mgr, AssigneeID: expert2.UserID})
+	cmd(env, 2*h, workflows.InquiryCancel, workflows.InquiryCommand{Actor: customer})
+	env.ExecuteWorkflow(workflows.InquiryWorkflow, inquiryParams())
+	inquiryResult(t, env)
+	equal(t, "emails", f.emails, []string{"ack/contact", "queued/experts", "assigned/assign1h0m0s/assignee", "cancelled/contact", "cancelled/assignee"})
 }

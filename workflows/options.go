@@ -79,4 +79,8 @@ var reconcileOptions = workflow.ActivityOptions{
 // (DefaultVersion) replay the old command sequence; new runs take version 1.
 const hardening = "issue-18-hardening"
 
+// expertNotifications is the GetVersion change id of the emails that tell
+// experts work arrived (issue 14): version 1 adds them.
+const expertNotifications = "expert-notifications"
+
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -32,6 +32,13 @@ func TestReplayRecordedHistories(t *testing.T) {
 		"alert_notified_two_recipients", "alert_no_rule_matched", "notification_rule_test_email"} {
 		want[name+"_v1"] = false
 	}
+	// Version 2 (GetVersion expert-notifications): experts told when work
+	// arrives; every path recorded again.
+	for _, name := range []string{"application_approved", "application_rejected", "application_withdrawn", "application_escalated_then_approved",
+		"inquiry_samples_then_concluded", "inquiry_breached_then_cancelled", "inquiry_closed_no_response", "inquiry_more_time_response_concluded",
+		"inquiry_continued_as_new_first_run", "inquiry_continued_as_new", "alert_notified_two_recipients", "alert_no_rule_matched", "notification_rule_test_email"} {
+		want[name+"_v2"] = false
+	}
 	r := worker.NewWorkflowReplayer()
 	r.RegisterWorkflowWithOptions(workflows.EligibilityApplicationWorkflow, workflow.RegisterOptions{Name: workflows.ApplicationWorkflow})
 	r.RegisterWorkflowWithOptions(workflows.ExpertInquiryWorkflow, workflow.RegisterOptions{Name: workflows.InquiryWorkflow})

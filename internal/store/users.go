@@ -133,6 +133,54 @@ func (db *DB) Emails(ctx context.Context, roles ...models.Role) ([]string, error
 	return out, mapErr(err)
 }
 
+// Notifiable returns the addresses of the enabled users of role (or of the
+// one user id, when given) whose preferences let an email of kind through.
+func (db *DB) Notifiable(ctx context.Context, kind, userID string, roles ...models.Role) ([]string, error) {
+	var users []models.User
+	q := db.gorm.WithContext(ctx).Where("disabled = ?", false)
+	if userID != "" {
+		q = q.Where("id = ?", userID)
+	} else {
+		q = q.Where("role IN ?", roles)
+	}
+	if err := q.Order("email").Find(&users).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	var out []string
+	for _, u := range users {
+		if u.Notifications.Wants(kind) {
+			out = append(out, u.Email)
+		}
+	}
+	return out, nil
+}
+
+// SetNotifications records a user's notification switches (merged: a switch
+// the patch leaves out keeps its value).
+func (db *DB) SetNotifications(ctx context.Context, actor models.Principal, in models.NotificationPrefs) (*models.User, error) {
+	var u models.User
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("id = ?", actor.UserID).Take(&u).Error; err != nil {
+			return notFound(err, "user")
+		}
+		n := u.Notifications
+		for _, sw := range []struct{ from, to **bool }{{&in.Queued, &n.Queued}, {&in.Assigned, &n.Assigned}, {&in.CustomerActivity, &n.CustomerActivity}, {&in.Cancelled, &n.Cancelled}} {
+			if *sw.from != nil {
+				*sw.to = *sw.from
+			}
+		}
+		u.Notifications = n
+		if err := tx.Model(&u).Select("notification_prefs").Updates(&models.User{Notifications: n}).Error; err != nil {
+			return err
+		}
+		return db.audit(tx, actor, u.OrgID, "user", u.ID, "notifications_set", n)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
 // tokenPrefix marks huntdesk secrets so secret scanners can find leaked ones.
 const tokenPrefix = "hd_"
 
