@@ -24,7 +24,7 @@ import (
 // with every GetVersion change, so the new code paths are recorded beside the
 // released ones (the files without a suffix are the histories of the code
 // before GetVersion(issue-18-hardening)).
-const historyVersion = "v2"
+const historyVersion = "v3"
 
 // TestRecordHistories runs every path of every workflow on the real server,
 // replays each history against today's workflow code, and — with

@@ -38,6 +38,9 @@ type ApplicationParams struct {
 	SubmittedAt   time.Time
 	ReviewSLA     time.Duration // decision due this long after submission
 	RemindAfter   time.Duration // reminder to managers (80 % of ReviewSLA by default)
+	// SearchAttributes: keep the Huntdesk* search attributes (registered on
+	// the namespace) up to date.
+	SearchAttributes bool
 }
 
 // Actor is who sent an update: user id and role, as the API authenticated them.
@@ -131,7 +134,16 @@ func EligibilityApplicationWorkflow(ctx workflow.Context, in ApplicationParams) 
 	// Version 1 (issue 18) changes the command sequence; runs recorded before
 	// it replay the DefaultVersion paths, kept below unchanged.
 	hardened := workflow.GetVersion(ctx, hardening, workflow.DefaultVersion, 1) >= 1
+	show := visibility(ctx, in.SearchAttributes)
 	st := ApplicationStatus{Status: models.ApplicationSubmitted, ReviewDueAt: in.SubmittedAt.Add(in.ReviewSLA)}
+	view := func() caseView {
+		v := caseView{Kind: "application", OrgID: in.OrgID, Status: string(st.Status), Breached: st.EscalatedAt != nil}
+		if st.Status.Open() {
+			v.DueAt = st.ReviewDueAt
+		}
+		return v
+	}
+	show(ctx, view())
 	deciding := false // a decision update is committing; refuse others meanwhile
 
 	if err := workflow.SetQueryHandler(ctx, ApplicationState, func() (ApplicationStatus, error) { return st, nil }); err != nil {
@@ -174,6 +186,7 @@ func EligibilityApplicationWorkflow(ctx workflow.Context, in ApplicationParams) 
 				workflow.GetLogger(ctx).Warn("application decision gave up but had landed; adopted", "status", to, "error", err)
 			}
 			st.Status, st.DecidedAt, st.DecidedBy = to, &now, r.Actor.UserID
+			show(ctx, view())
 			return st, nil
 		}
 	}
@@ -243,6 +256,7 @@ func EligibilityApplicationWorkflow(ctx workflow.Context, in ApplicationParams) 
 				st.RemindedAt = &now
 			} else {
 				st.EscalatedAt = &now
+				show(ctx, view())
 			}
 			return true
 		}

@@ -37,7 +37,10 @@ type InquiryParams struct {
 	Reminders       []time.Duration // remind the customer this long after a report started waiting on them
 	CustomerTimeout time.Duration   // close as closed_no_response when they have not answered by then
 	MaxChanges      int             // continue-as-new after this many changes in one run (0: 200)
-	State           *InquiryState   // carried over by continue-as-new
+	// SearchAttributes: keep the Huntdesk* search attributes (registered on
+	// the namespace) up to date.
+	SearchAttributes bool
+	State            *InquiryState // carried over by continue-as-new
 }
 
 // InquiryState is the workflow's state, its query result and its result.
@@ -133,6 +136,7 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 	// Version 1 of expertNotifications tells experts that work arrived: the
 	// queue (every expert), an assignment, a cancellation (the assignee).
 	notifyStaff := workflow.GetVersion(ctx, expertNotifications, workflow.DefaultVersion, 1) >= 1
+	show := visibility(ctx, in.SearchAttributes)
 	first := in.State == nil
 	st := InquiryState{}
 	if first {
@@ -144,6 +148,10 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 	} else {
 		st = *in.State
 	}
+	view := func() caseView {
+		return caseView{Kind: "inquiry", OrgID: in.OrgID, Status: string(st.Status), Assignee: st.Assignee, DueAt: st.DueAt, Breached: st.Breached}
+	}
+	show(ctx, view())
 	version := 0 // bumped on every change, to wake the main loop; also counts this run's changes
 	lock := workflow.NewMutex(ctx)
 
@@ -192,6 +200,7 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 		next.Pending, next.Applied = st.Pending, st.Applied
 		st = next
 		version++
+		show(ctx, view())
 		return nil
 	}
 

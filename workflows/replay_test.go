@@ -38,6 +38,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 		"inquiry_samples_then_concluded", "inquiry_breached_then_cancelled", "inquiry_closed_no_response", "inquiry_more_time_response_concluded",
 		"inquiry_continued_as_new_first_run", "inquiry_continued_as_new", "alert_notified_two_recipients", "alert_no_rule_matched", "notification_rule_test_email"} {
 		want[name+"_v2"] = false
+		want[name+"_v3"] = false // GetVersion search-attributes: the Huntdesk* search attributes kept up to date
 	}
 	r := worker.NewWorkflowReplayer()
 	r.RegisterWorkflowWithOptions(workflows.EligibilityApplicationWorkflow, workflow.RegisterOptions{Name: workflows.ApplicationWorkflow})

@@ -105,7 +105,9 @@ func apiCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "api",
 		Usage: "serve the HTTP API (stateless; run as many as you like)",
-		Flags: append(append(apiFlags(":8080"), smtpFlags()...), databaseFlag, temporalAddrFlag, temporalNamespaceFlag, publicURLFlag),
+		Flags: append(append(apiFlags(":8080"), smtpFlags()...), databaseFlag, temporalAddrFlag, temporalNamespaceFlag, publicURLFlag,
+			&cli.BoolFlag{Name: "search-attributes", Value: true, EnvVars: []string{"HUNTDESK_SEARCH_ATTRIBUTES"},
+				Usage: "new cases keep the Huntdesk* search attributes up to date (register them on the namespace first)"}),
 		Action: func(c *cli.Context) error {
 			db, err := openDB(c)
 			if err != nil {
@@ -122,9 +124,9 @@ func apiCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			inq.DB, inq.Temporal = db, tc
+			inq.DB, inq.Temporal, inq.SearchAttributes = db, tc, c.Bool("search-attributes")
 			alerts := &cases.Alerts{DB: db, Temporal: tc}
-			apps := &cases.Applications{DB: db, Temporal: tc, ReviewSLA: c.Duration("review-sla")}
+			apps := &cases.Applications{DB: db, Temporal: tc, ReviewSLA: c.Duration("review-sla"), SearchAttributes: c.Bool("search-attributes")}
 			// The console sends its sign-in links itself, through the outbox.
 			mailer, err := mail.New(mailConfig(c), db.Outbox(), mail.WithObserver(met.Emails.Observe))
 			if err != nil {

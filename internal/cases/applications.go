@@ -15,10 +15,13 @@ import (
 // Applications runs Process A: eligibility applications for Endpoint attack
 // notifications.
 type Applications struct {
-	DB        *store.DB
-	Temporal  client.Client
-	ReviewSLA time.Duration // default 5 days
-	Crash     CrashHook     // tests only: stop a create after a step
+	// SearchAttributes: new cases keep the Huntdesk* search attributes
+	// (registered on the namespace) up to date.
+	SearchAttributes bool
+	DB               *store.DB
+	Temporal         client.Client
+	ReviewSLA        time.Duration // default 5 days
+	Crash            CrashHook     // tests only: stop a create after a step
 }
 
 func (s *Applications) sla() time.Duration {
@@ -33,7 +36,7 @@ func (s *Applications) sla() time.Duration {
 func (s *Applications) Params(app *models.Application) workflows.ApplicationParams {
 	sla := s.sla()
 	return workflows.ApplicationParams{ApplicationID: app.ID, OrgID: app.OrgID, SubmittedAt: app.CreatedAt,
-		ReviewSLA: sla, RemindAfter: sla * 8 / 10}
+		ReviewSLA: sla, RemindAfter: sla * 8 / 10, SearchAttributes: s.SearchAttributes}
 }
 
 // Submit records an application, with the start of its workflow in the same

@@ -26,13 +26,16 @@ const SamplePassword = "infected"
 
 // Inquiries runs Process B: expert inquiries and their progress-report SLA.
 type Inquiries struct {
-	DB              *store.DB
-	Temporal        client.Client
-	SLA             time.Duration   // default 48h
-	Reminders       []time.Duration // default 48h, 120h
-	CustomerTimeout time.Duration   // default 336h
-	MaxChanges      int             // continue-as-new threshold; 0: the workflow's default
-	Crash           CrashHook       // tests only: stop a create after a step
+	// SearchAttributes: new cases keep the Huntdesk* search attributes
+	// (registered on the namespace) up to date.
+	SearchAttributes bool
+	DB               *store.DB
+	Temporal         client.Client
+	SLA              time.Duration   // default 48h
+	Reminders        []time.Duration // default 48h, 120h
+	CustomerTimeout  time.Duration   // default 336h
+	MaxChanges       int             // continue-as-new threshold; 0: the workflow's default
+	Crash            CrashHook       // tests only: stop a create after a step
 
 	SampleMaxCount   int   // samples per inquiry (HUNTDESK_SAMPLE_MAX_COUNT); 0: DefaultSampleMaxCount
 	SampleQuotaBytes int64 // bytes of samples per inquiry (HUNTDESK_SAMPLE_QUOTA_BYTES); 0: DefaultSampleQuotaBytes
@@ -62,7 +65,7 @@ func (s *Inquiries) Params(q *models.Inquiry) workflows.InquiryParams {
 		rem = []time.Duration{48 * time.Hour, 120 * time.Hour}
 	}
 	return workflows.InquiryParams{InquiryID: q.ID, OrgID: q.OrgID, SubmittedAt: q.CreatedAt, SLA: sla, WarnAfter: sla * 3 / 4,
-		Reminders: rem, CustomerTimeout: timeout, MaxChanges: s.MaxChanges}
+		Reminders: rem, CustomerTimeout: timeout, MaxChanges: s.MaxChanges, SearchAttributes: s.SearchAttributes}
 }
 
 // Submit checks and records an inquiry, with the start of its workflow in the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
@@ -101,6 +102,7 @@ func startRecorded(ctx context.Context, db *store.DB, tc client.Client, ws *stor
 	_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: ws.WorkflowID, TaskQueue: workflows.TaskQueue,
 		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		StaticSummary:         summary(ctx, db, ws),
 	}, ws.WorkflowType, arg)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
@@ -173,4 +175,36 @@ func pendingStart(ctx context.Context, db *store.DB, entity, id string, err erro
 		return models.Errorf(models.EUNAVAILABLE, "the %s's workflow is starting; try again in a minute", entity)
 	}
 	return err
+}
+
+// summary is how the Temporal Web UI names a case's workflow: "Inquiry from
+// Contoso — alert information", "Application from Contoso". Best effort: the
+// start does not wait on a name.
+func summary(ctx context.Context, db *store.DB, ws *store.WorkflowStart) string {
+	switch ws.Entity {
+	case "inquiry":
+		if q, err := db.Inquiry(ctx, "", ws.EntityID); err == nil {
+			s := "Inquiry from " + orgName(ctx, db, q.OrgID)
+			if q.TopicGroup != nil {
+				s += " — " + strings.ReplaceAll(string(*q.TopicGroup), "_", " ")
+			}
+			return s
+		}
+	case "application":
+		if a, err := db.Application(ctx, "", ws.EntityID); err == nil {
+			return "Application from " + orgName(ctx, db, a.OrgID) + " for Endpoint attack notifications"
+		}
+	case "alert":
+		if a, err := db.Alert(ctx, "", ws.EntityID); err == nil {
+			return "Alert notifications: [" + string(a.Severity) + "] " + a.Title
+		}
+	}
+	return ws.Entity + " " + ws.EntityID
+}
+
+func orgName(ctx context.Context, db *store.DB, id string) string {
+	if o, err := db.Org(ctx, "", id); err == nil {
+		return o.Name
+	}
+	return id
 }

@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,6 +33,7 @@ import (
 	"github.com/huntdesk/huntdesk/internal/store"
 	"github.com/huntdesk/huntdesk/web"
 	"github.com/huntdesk/huntdesk/worker"
+	"github.com/huntdesk/huntdesk/workflows"
 )
 
 // DefaultHTTPAddr is where the dev stack's API listens unless told
@@ -128,6 +131,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, fmt.Errorf("dial Temporal: %w", err)
 	}
 	s.closers = append(s.closers, s.Client.Close)
+	if err := RegisterSearchAttributes(ctx, s.Client, s.Temporal.Namespace()); err != nil {
+		return nil, fmt.Errorf("register search attributes: %w", err)
+	}
 
 	host, port, _ := net.SplitHostPort(s.Mail.Addr())
 	p, _ := strconv.Atoi(port)
@@ -165,8 +171,8 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 
 	alerts := &cases.Alerts{DB: s.DB, Temporal: s.Client}
 	inq := cfg.Inquiries
-	inq.DB, inq.Temporal = s.DB, s.Client
-	apps := &cases.Applications{DB: s.DB, Temporal: s.Client, ReviewSLA: cfg.ReviewSLA}
+	inq.DB, inq.Temporal, inq.SearchAttributes = s.DB, s.Client, true
+	apps := &cases.Applications{DB: s.DB, Temporal: s.Client, ReviewSLA: cfg.ReviewSLA, SearchAttributes: true}
 	console, err := web.New(web.Deps{DB: s.DB, Apps: apps, Inq: &inq, SLA: &cases.SLA{DB: s.DB}, Mail: mailer, PublicURL: cfg.PublicURL, Logger: log})
 	if err != nil {
 		ln.Close()
@@ -242,4 +248,24 @@ func hostPort(a net.Addr) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// RegisterSearchAttributes adds the case workflows' search attributes to the
+// namespace; the ones already there are kept (a restart registers nothing).
+func RegisterSearchAttributes(ctx context.Context, c sdkclient.Client, namespace string) error {
+	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return err
+	}
+	missing := map[string]enums.IndexedValueType{}
+	for name, typ := range workflows.SearchAttributeTypes() {
+		if _, ok := have.GetCustomAttributes()[name]; !ok {
+			missing[name] = typ
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: missing})
+	return err
 }
