@@ -16,7 +16,7 @@ func (a *Activities) ApplyInquiryChange(ctx context.Context, ch workflows.Inquir
 		InquiryID: ch.InquiryID, Key: ch.Key, Action: ch.Action, At: ch.At,
 		Actor:  models.Principal{UserID: ch.Actor.UserID, Role: ch.Actor.Role},
 		Status: ch.Status, Assignee: ch.Assignee, DueAt: ch.DueAt, Breached: ch.Breached,
-		Category: ch.Category, MessageID: ch.MessageID, SampleID: ch.SampleID,
+		Category: ch.Category, MessageID: ch.MessageID, SampleID: ch.SampleID, Period: ch.Period,
 	}))
 }
 

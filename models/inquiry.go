@@ -144,7 +144,8 @@ type Inquiry struct {
 	PausedAt      *time.Time    `json:"-"`
 	Breached      bool          `json:"-"` // the current SLA period ran out
 	BreachCount   int           `json:"breach_count"`
-	QueueKey      time.Time     `json:"-"` // DueAt, or far future while paused: the queue's order
+	Period        int           `json:"period"` // the SLA period: 1 at submission, +1 per answer or "more time needed"
+	QueueKey      time.Time     `json:"-"`      // DueAt, or far future while paused: the queue's order
 	FirstReportAt *time.Time    `json:"first_report_at"`
 	ClosedAt      *time.Time    `json:"closed_at"`
 	CreatedAt     time.Time     `json:"created_at"`

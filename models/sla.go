@@ -22,6 +22,7 @@ type SLATimer struct {
 	PausedSince *time.Time `json:"paused_since"`
 	Breached    bool       `json:"breached"`
 	BreachCount int        `json:"breach_count"`
+	Period      int        `json:"period"` // inquiries: the SLA period (1 at submission); applications: 1
 }
 
 // Fill computes the time left at now.

@@ -88,6 +88,7 @@ type InquiryChange struct {
 	Category  models.ReportCategory
 	MessageID string
 	SampleID  string
+	Period    int // the SLA period after the change
 }
 
 // InquiryEmail asks for one email about an inquiry. Event is unique per
@@ -177,7 +178,7 @@ func ExpertInquiryWorkflow(ctx workflow.Context, in InquiryParams) (InquiryState
 	// row and the workflow never drift apart.
 	commit := func(ctx workflow.Context, next InquiryState, ch InquiryChange) error {
 		ch.InquiryID, ch.At = in.InquiryID, workflow.Now(ctx)
-		ch.Status, ch.Assignee, ch.DueAt, ch.Breached = next.Status, next.Assignee, next.DueAt, next.Breached
+		ch.Status, ch.Assignee, ch.DueAt, ch.Breached, ch.Period = next.Status, next.Assignee, next.DueAt, next.Breached, next.Period
 		opts := commitOptions
 		if ch.Actor == system {
 			opts = mailOptions

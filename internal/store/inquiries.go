@@ -101,7 +101,7 @@ func (db *DB) createInquiry(ctx context.Context, actor models.Principal, in mode
 		due := now.Add(sla)
 		q = models.Inquiry{ID: newID("inq"), OrgID: o.ID, SubmittedBy: actor.UserID, TopicURL: in.TopicURL, TopicKind: kind,
 			TopicGroup: in.TopicGroup, AlertID: in.AlertID, IncidentID: in.IncidentID, Context: in.Context, ContactEmail: in.ContactEmail,
-			Subscription: o.Plan, Status: models.InquirySubmitted, DueAt: &due, QueueKey: due, CreatedAt: now, UpdatedAt: now}
+			Subscription: o.Plan, Status: models.InquirySubmitted, DueAt: &due, QueueKey: due, Period: 1, CreatedAt: now, UpdatedAt: now}
 		if err := tx.Create(&q).Error; err != nil {
 			return err
 		}
@@ -523,6 +523,7 @@ type InquiryChange struct {
 	Breached               bool
 	Category               models.ReportCategory
 	MessageID, SampleID    string
+	Period                 int // the SLA period after the change; 0: unknown (older workflows)
 }
 
 // ApplyInquiryChange commits a workflow step: the inquiry's new state, the
@@ -583,6 +584,9 @@ func (db *DB) ApplyInquiryChange(ctx context.Context, ch InquiryChange) error {
 		default:
 			due := ch.DueAt.UTC().Truncate(time.Microsecond)
 			upd["due_at"], upd["queue_key"], upd["paused_at"] = due, due, nil
+		}
+		if ch.Period > 0 {
+			upd["period"] = ch.Period
 		}
 		if ch.Action == "sla_breached" {
 			upd["breach_count"] = gorm.Expr("breach_count + 1")

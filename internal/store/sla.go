@@ -29,7 +29,7 @@ func (db *DB) SLATimers(ctx context.Context, f models.SLATimerFilter) (models.Li
 	var timers []timerRow
 	if f.Kind == "" || f.Kind == "inquiry" {
 		q := g.Table("inquiries").Select("'inquiry' AS kind, inquiries.id, inquiries.org_id, orgs.name AS org_name, inquiries.status, inquiries.assignee_id, "+
-			"inquiries.due_at, inquiries.paused_at, inquiries.breached, inquiries.breach_count, inquiries.queue_key AS sort_key").
+			"inquiries.due_at, inquiries.paused_at, inquiries.breached, inquiries.breach_count, inquiries.period, inquiries.queue_key AS sort_key").
 			Joins("JOIN orgs ON orgs.id = inquiries.org_id").
 			Where("inquiries.status IN ?", []models.InquiryStatus{models.InquirySubmitted, models.InquiryInProgress, models.InquiryAwaitingCustomer})
 		q = timerFilter(q, "inquiries", f)
@@ -50,7 +50,7 @@ func (db *DB) SLATimers(ctx context.Context, f models.SLATimerFilter) (models.Li
 	if (f.Kind == "" || f.Kind == "application") && f.AssigneeID == "" && f.State != "paused" {
 		q := g.Table("applications").Select("'application' AS kind, applications.id, applications.org_id, orgs.name AS org_name, applications.status, "+
 			"applications.review_due_at AS due_at, applications.escalated_at IS NOT NULL AS breached, "+
-			"CASE WHEN applications.escalated_at IS NULL THEN 0 ELSE 1 END AS breach_count, applications.review_due_at AS sort_key").
+			"CASE WHEN applications.escalated_at IS NULL THEN 0 ELSE 1 END AS breach_count, 1 AS period, applications.review_due_at AS sort_key").
 			Joins("JOIN orgs ON orgs.id = applications.org_id").
 			Where("applications.status = ?", models.ApplicationSubmitted)
 		q = timerFilter(q, "applications", f)

@@ -89,7 +89,7 @@ func TestSLATimersAcrossBothKinds(t *testing.T) {
 	if x := byID[breached.ID]; !x.Breached || *x.Seconds != -3600 || *x.TimeLeft != "-1h0m0s" || x.OrgName != "Bravo" || x.BreachCount != 1 {
 		t.Fatalf("the breached inquiry: %+v", x)
 	}
-	if x := byID[running.ID]; x.Breached || *x.Seconds != 8*3600 || x.Paused {
+	if x := byID[running.ID]; x.Breached || *x.Seconds != 8*3600 || x.Paused || x.Period != 1 {
 		t.Fatalf("the running inquiry: %+v", x)
 	}
 	if x := byID[paused.ID]; !x.Paused || x.DueAt != nil || x.TimeLeft != nil || x.PausedSince == nil || !x.PausedSince.Equal(t0) || *x.AssigneeID != "usr_expert" {
