@@ -114,8 +114,11 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		FrontendAddr: cfg.TemporalAddr,
 		UIAddr:       cfg.UIAddr,
 		Namespace:    cfg.Namespace,
-		Logger:       log,
-		LogLevel:     slog.LevelWarn,
+		// Registered with the namespace, before any workflow runs; a data
+		// directory from before them gets them from RegisterSearchAttributes.
+		SearchAttributes: workflows.SearchAttributeTypes(),
+		Logger:           log,
+		LogLevel:         slog.LevelWarn,
 	}); err != nil {
 		return nil, fmt.Errorf("start Temporal server: %w", err)
 	}

@@ -14,6 +14,7 @@ package devtemporal
 import (
 	"errors"
 	"fmt"
+	"go.temporal.io/api/enums/v1"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -56,6 +57,10 @@ type Options struct {
 	UIAddr string
 	// Namespace is registered if missing; "" means "default".
 	Namespace string
+	// SearchAttributes are registered with a namespace this start creates,
+	// so they are there before the first workflow runs (registering them
+	// later takes the server's namespace cache a few seconds to see).
+	SearchAttributes map[string]enums.IndexedValueType
 	// Logger receives the server's logs (nil means slog.Default()).
 	Logger *slog.Logger
 	// LogLevel drops server logs below it; nil means slog.LevelWarn, since
@@ -128,7 +133,7 @@ func Start(o Options) (s *Server, err error) {
 	}
 	frontend := netip.AddrPortFrom(frontendDial, uint16(frontendPort)).String()
 
-	sqlCfg, err := openDatabase(dbFile, o.Namespace)
+	sqlCfg, err := openDatabase(dbFile, o.Namespace, o.SearchAttributes)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +163,7 @@ func Start(o Options) (s *Server, err error) {
 
 // openDatabase returns the persistence config for file, first creating the
 // schema if the file is new, and registers namespace if it is missing.
-func openDatabase(file, namespace string) (*config.SQL, error) {
+func openDatabase(file, namespace string, searchAttributes map[string]enums.IndexedValueType) (*config.SQL, error) {
 	cfg := &config.SQL{
 		PluginName:   sqliteplugin.PluginName,
 		DatabaseName: escapeURIPath(file),
@@ -187,7 +192,7 @@ func openDatabase(file, namespace string) (*config.SQL, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("devtemporal: %w", err)
 	}
-	ns, err := sqliteschema.NewNamespaceConfig(clusterName, namespace, false, nil)
+	ns, err := sqliteschema.NewNamespaceConfig(clusterName, namespace, false, searchAttributes)
 	if err != nil {
 		return nil, fmt.Errorf("devtemporal: namespace %s: %w", namespace, err)
 	}
