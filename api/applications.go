@@ -25,7 +25,7 @@ type Applications interface {
 }
 
 func (s *Server) applicationRoutes() []route {
-	return checkedRoutes([]route{
+	return []route{
 		{method: "POST", path: "/api/v1/applications", roles: admins, create: true, handle: s.submitApplication},
 		{method: "GET", path: "/api/v1/applications", roles: anyone, handle: s.listApplications},
 		{method: "GET", path: "/api/v1/applications/:id", roles: anyone, handle: s.getApplication},
@@ -34,7 +34,7 @@ func (s *Server) applicationRoutes() []route {
 		{method: "POST", path: "/api/v1/applications/:id/withdraw", roles: admins, handle: s.withdrawApplication},
 		{method: "GET", path: "/api/v1/settings/advanced-features", roles: anyone, handle: s.getAdvancedFeatures},
 		{method: "PATCH", path: "/api/v1/settings/advanced-features/endpoint-attack-notifications", roles: admins, handle: s.setEndpointAttackNotifications},
-	})
+	}
 }
 
 func (s *Server) submitApplication(c *gin.Context, p models.Principal) (int, any, error) {

@@ -28,13 +28,13 @@ var (
 )
 
 func (s *Server) connectorRoutes() []route {
-	return checkedRoutes([]route{
+	return []route{
 		{method: "POST", path: "/api/v1/connectors", roles: connectorAdmins, create: true, handle: s.createConnector},
 		{method: "GET", path: "/api/v1/connectors", roles: connectorAdmins, handle: s.listConnectors},
 		{method: "DELETE", path: "/api/v1/connectors/:id", roles: connectorAdmins, handle: s.revokeConnector},
 		// The one route a connector credential may call. Its body may be gzip.
 		{method: "POST", path: "/api/v1/connector/alerts", roles: connectorsOnly, maxBody: models.MaxIngestBytes, handle: s.ingestAlerts},
-	})
+	}
 }
 
 func (s *Server) createConnector(c *gin.Context, p models.Principal) (int, any, error) {

@@ -62,9 +62,6 @@ func (s *Server) me(c *gin.Context, p models.Principal) (int, any, error) {
 }
 
 func (s *Server) listOrgs(c *gin.Context, p models.Principal) (int, any, error) {
-	if err := checkQuery(c); err != nil {
-		return 0, nil, err
-	}
 	pg, err := page(c)
 	if err != nil {
 		return 0, nil, err
@@ -86,9 +83,6 @@ func (s *Server) createOrg(c *gin.Context, p models.Principal) (int, any, error)
 }
 
 func (s *Server) getOrg(c *gin.Context, p models.Principal) (int, any, error) {
-	if err := checkID(c); err != nil {
-		return 0, nil, err
-	}
 	o, err := s.DB.Org(c, p.Scope(), c.Param("id"))
 	if err != nil {
 		return 0, nil, err
@@ -97,9 +91,6 @@ func (s *Server) getOrg(c *gin.Context, p models.Principal) (int, any, error) {
 }
 
 func (s *Server) updateOrg(c *gin.Context, p models.Principal) (int, any, error) {
-	if err := checkID(c); err != nil {
-		return 0, nil, err
-	}
 	var in models.OrgInput
 	if err := decode(c, &in); err != nil {
 		return 0, nil, err
@@ -112,9 +103,6 @@ func (s *Server) updateOrg(c *gin.Context, p models.Principal) (int, any, error)
 }
 
 func (s *Server) listUsers(c *gin.Context, p models.Principal) (int, any, error) {
-	if err := checkQuery(c); err != nil {
-		return 0, nil, err
-	}
 	pg, err := page(c)
 	if err != nil {
 		return 0, nil, err
@@ -136,9 +124,6 @@ func (s *Server) createUser(c *gin.Context, p models.Principal) (int, any, error
 }
 
 func (s *Server) getUser(c *gin.Context, p models.Principal) (int, any, error) {
-	if err := checkID(c); err != nil {
-		return 0, nil, err
-	}
 	u, err := s.DB.User(c, p.Scope(), c.Param("id"))
 	if err != nil {
 		return 0, nil, err
@@ -147,9 +132,6 @@ func (s *Server) getUser(c *gin.Context, p models.Principal) (int, any, error) {
 }
 
 func (s *Server) updateUser(c *gin.Context, p models.Principal) (int, any, error) {
-	if err := checkID(c); err != nil {
-		return 0, nil, err
-	}
 	var in models.UserPatch
 	if err := decode(c, &in); err != nil {
 		return 0, nil, err
@@ -165,9 +147,6 @@ func (s *Server) updateUser(c *gin.Context, p models.Principal) (int, any, error
 }
 
 func (s *Server) listTokens(c *gin.Context, p models.Principal) (int, any, error) {
-	if err := checkID(c); err != nil {
-		return 0, nil, err
-	}
 	pg, err := page(c)
 	if err != nil {
 		return 0, nil, err
@@ -186,9 +165,6 @@ type createdToken struct {
 }
 
 func (s *Server) createToken(c *gin.Context, p models.Principal) (int, any, error) {
-	if err := checkID(c); err != nil {
-		return 0, nil, err
-	}
 	var in models.TokenInput
 	if err := decode(c, &in); err != nil {
 		return 0, nil, err
@@ -204,9 +180,6 @@ func (s *Server) createToken(c *gin.Context, p models.Principal) (int, any, erro
 }
 
 func (s *Server) revokeToken(c *gin.Context, p models.Principal) (int, any, error) {
-	if err := checkID(c); err != nil {
-		return 0, nil, err
-	}
 	t, err := s.DB.RevokeToken(c, p, c.Param("id"))
 	if err != nil {
 		return 0, nil, err
@@ -215,9 +188,6 @@ func (s *Server) revokeToken(c *gin.Context, p models.Principal) (int, any, erro
 }
 
 func (s *Server) listAudit(c *gin.Context, p models.Principal) (int, any, error) {
-	if err := checkQuery(c); err != nil {
-		return 0, nil, err
-	}
 	pg, err := page(c)
 	if err != nil {
 		return 0, nil, err

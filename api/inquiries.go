@@ -36,7 +36,7 @@ type Inquiries interface {
 func (s *Server) inquiryRoutes() []route {
 	// A sample upload may be as large as the sample limit plus the multipart framing.
 	sampleBody := s.cfg.SampleMaxBytes + 64<<10
-	return checkedRoutes([]route{
+	return []route{
 		{method: "POST", path: "/api/v1/inquiries", roles: admins, create: true, handle: s.submitInquiry},
 		{method: "GET", path: "/api/v1/inquiries", roles: anyone, handle: s.listInquiries},
 		{method: "GET", path: "/api/v1/inquiries/:id", roles: anyone, handle: s.getInquiry},
@@ -48,7 +48,7 @@ func (s *Server) inquiryRoutes() []route {
 		{method: "POST", path: "/api/v1/inquiries/:id/samples", roles: admins, create: true, maxBody: sampleBody, handle: s.uploadSample},
 		{method: "POST", path: "/api/v1/inquiries/:id/cancel", roles: admins, handle: s.cancelInquiry},
 		{method: "GET", path: "/api/v1/samples/:id/download", roles: staff, handle: s.downloadSample},
-	})
+	}
 }
 
 func (s *Server) submitInquiry(c *gin.Context, p models.Principal) (int, any, error) {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -35,26 +36,16 @@ func checkQuery(c *gin.Context) error {
 	return v.Err()
 }
 
-// checked runs h after checkID and, for routes that read their query, checkQuery.
-func checked(query bool, h handler) handler {
-	return func(c *gin.Context, p models.Principal) (int, any, error) {
-		if err := checkID(c); err != nil {
-			return 0, nil, err
-		}
-		if query {
-			if err := checkQuery(c); err != nil {
-				return 0, nil, err
-			}
-		}
-		return h(c, p)
+// checkParams refuses a request whose path ids are not one line of text
+// and, for the lists (GET routes without a path id, the ones that read
+// their query), whose query parameters are not; wrap runs it for every
+// route, after the role check.
+func checkParams(c *gin.Context, r route) error {
+	if err := checkID(c); err != nil {
+		return err
 	}
-}
-
-// checkedRoutes puts checked in front of every route's handler; GET routes
-// without a path id (the lists) also check their query.
-func checkedRoutes(rs []route) []route {
-	for i := range rs {
-		rs[i].handle = checked(rs[i].method == "GET" && !strings.Contains(rs[i].path, ":"), rs[i].handle)
+	if r.method == http.MethodGet && !strings.Contains(r.path, ":") {
+		return checkQuery(c)
 	}
-	return rs
+	return nil
 }

@@ -326,6 +326,10 @@ func (s *Server) wrap(r route) gin.HandlerFunc {
 				return
 			}
 		}
+		if err := checkParams(c, r); err != nil {
+			writeError(c, err)
+			return
+		}
 		if r.create && c.GetHeader("Idempotency-Key") != "" {
 			s.idempotent(c, p, r.handle)
 			return
