@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -222,4 +223,34 @@ func (c *Console) slaBoard(w http.ResponseWriter, r *http.Request, p models.Prin
 		sections[i].Items = l.Items
 	}
 	c.render(w, r, http.StatusOK, "sla", p, pageData{"Sections": sections})
+}
+
+// alerts is the alert queue: the org's alerts (staff: every org's), newest
+// first, filtered like the API (OData $filter), e.g. severity eq 'high'.
+func (c *Console) alerts(w http.ResponseWriter, r *http.Request, p models.Principal) {
+	q := r.URL.Query()
+	if q.Get("$top") == "" {
+		q.Set("$top", "50")
+	}
+	l, err := c.Alerts.List(r.Context(), p, q)
+	if err != nil {
+		if models.ErrorCode(err) == models.EINVALID {
+			c.render(w, r, http.StatusBadRequest, "alerts", p, pageData{"Filter": q.Get("$filter"), "Fields": fieldsOf(err)})
+			return
+		}
+		c.fail(w, r, p, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "alerts", p, pageData{"List": l, "Filter": q.Get("$filter")})
+}
+
+// alert shows one alert with its devices, evidence and incident; "Ask an
+// expert" opens the form with this page as the topic.
+func (c *Console) alert(w http.ResponseWriter, r *http.Request, p models.Principal) {
+	a, err := c.Alerts.Get(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, p, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "alert", p, pageData{"A": a, "AskURL": "/app/inquiries/new?topic_url=" + url.QueryEscape(c.PublicURL+"/app/alerts/"+a.ID)})
 }

@@ -40,11 +40,12 @@ type Mailer interface {
 
 // Deps are the services the console calls.
 type Deps struct {
-	DB   *store.DB
-	Apps *cases.Applications
-	Inq  *cases.Inquiries
-	SLA  *cases.SLA
-	Mail Mailer
+	DB     *store.DB
+	Apps   *cases.Applications
+	Inq    *cases.Inquiries
+	Alerts *cases.Alerts
+	SLA    *cases.SLA
+	Mail   Mailer
 	// PublicURL is where people reach huntdesk: links in sign-in emails, and
 	// https there makes the session cookie Secure.
 	PublicURL string
@@ -92,6 +93,8 @@ func (c *Console) routes() []route {
 		{pattern: "POST /app/inquiries/{id}/claim", roles: staff, handle: c.claim},
 		{pattern: "POST /app/inquiries/{id}/reports", roles: staff, handle: c.report},
 		{pattern: "GET /app/queue", roles: staff, handle: c.queue},
+		{pattern: "GET /app/alerts", roles: everyone, handle: c.alerts},
+		{pattern: "GET /app/alerts/{id}", roles: everyone, handle: c.alert},
 		{pattern: "GET /app/applications", roles: managers, handle: c.applications},
 		{pattern: "GET /app/sla", roles: managers, handle: c.slaBoard},
 		{pattern: "POST /app/applications/{id}/approve", roles: managers, handle: c.approve},

@@ -75,7 +75,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	tc := mocks.NewClient(t)
 	inq := &cases.Inquiries{DB: f.db, Temporal: tc}
-	f.console, err = web.New(web.Deps{DB: f.db, Apps: &cases.Applications{DB: f.db, Temporal: tc}, Inq: inq, SLA: &cases.SLA{DB: f.db}, Mail: m, PublicURL: "https://huntdesk.example"})
+	f.console, err = web.New(web.Deps{DB: f.db, Apps: &cases.Applications{DB: f.db, Temporal: tc}, Inq: inq, Alerts: &cases.Alerts{DB: f.db, Temporal: tc}, SLA: &cases.SLA{DB: f.db}, Mail: m, PublicURL: "https://huntdesk.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,6 +223,25 @@ func TestEveryConsoleRouteByRoleAndTenant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An attack notification for each org (both enrolled).
+	raise := func(org *models.Org, admin string) *models.Alert {
+		yes := true
+		app, _, err := f.db.CreateApplication(ctx, models.Principal{UserID: f.users[admin].ID, OrgID: org.ID, Role: models.RoleCustomerAdmin},
+			models.ApplicationInput{ContactName: "C", ContactEmail: "c@test.example", AcceptPrivacyStatement: &yes}, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.db.DecideApplication(ctx, app.ID, models.ApplicationApproved, models.Principal{UserID: f.users["manager"].ID, Role: models.RoleManager}, "", "", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		a, err := f.db.RaiseAlert(ctx, models.Principal{UserID: f.users["expert"].ID, Role: models.RoleExpert}, store.NewAlert{AlertInput: models.AlertInput{
+			OrgID: org.ID, Title: "Credential theft", Severity: models.SeverityHigh, Category: "c", Devices: []models.AlertDevice{{ID: "d", Name: "n"}}}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	alertA, alertB := raise(f.orgA, "admin"), raise(f.orgB, "admin_b")
 	// viewer admin expert manager: may the role open the page (GET)?
 	matrix := []struct {
 		path                           string
@@ -235,6 +254,8 @@ func TestEveryConsoleRouteByRoleAndTenant(t *testing.T) {
 		{"/app/queue", false, false, true, true},
 		{"/app/applications", false, false, false, true},
 		{"/app/sla", false, false, false, true},
+		{"/app/alerts", true, true, true, true},
+		{"/app/alerts/" + alertA.ID, true, true, true, true},
 	}
 	served := map[string]bool{}
 	for _, r := range f.console.Routes() {
@@ -265,6 +286,14 @@ func TestEveryConsoleRouteByRoleAndTenant(t *testing.T) {
 			if p.status != 200 {
 				t.Errorf("%s opens an inquiry of any org: %d", who, p.status)
 			}
+		}
+		ap, agone := f.get(b, "/app/alerts/"+alertB.ID), f.get(b, "/app/alerts/alr_0")
+		if customer := who == "viewer" || who == "admin"; customer && (ap.status != http.StatusNotFound || ap.body != agone.body) || !customer && ap.status != 200 {
+			t.Errorf("%s opens another org's alert: %d", who, ap.status)
+		}
+		if al := f.get(b, "/app/alerts/"+alertA.ID); strings.Contains(al.body, `id="ask"`) != (who == "admin") ||
+			who == "admin" && !strings.Contains(al.body, url.QueryEscape("https://huntdesk.example/app/alerts/"+alertA.ID)) {
+			t.Errorf("%s: the alert page's Ask an expert (admins only, with the page as topic)", who)
 		}
 		list := f.get(b, "/app/inquiries")
 		if strings.Contains(list.body, qb.ID) != (who == "expert" || who == "manager") {
