@@ -49,7 +49,7 @@ func (a *Activities) SendAlertEmail(ctx context.Context, e workflows.AlertEmail)
 }
 
 // AlertURL is where a person opens an alert.
-func AlertURL(publicURL, id string) string { return fmt.Sprintf("%s/api/v1/alerts/%s", publicURL, id) }
+func AlertURL(publicURL, id string) string { return fmt.Sprintf("%s/app/alerts/%s", publicURL, id) }
 
 // SendRuleTestEmail sends a rule's test email to its recipients.
 func (a *Activities) SendRuleTestEmail(ctx context.Context, e workflows.RuleTestEmail) error {
@@ -66,6 +66,6 @@ func (a *Activities) SendRuleTestEmail(ctx context.Context, e workflows.RuleTest
 			Rule *models.NotificationRule
 			Org  *models.Org
 			URL  string
-		}{r, org, a.PublicURL + "/api/v1/alerts"}})
+		}{r, org, a.PublicURL + "/app/alerts"}})
 	return mailError(err)
 }

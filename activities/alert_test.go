@@ -93,7 +93,7 @@ func TestAlertNotificationEmailsEachMatchedRecipientOnce(t *testing.T) {
 			t.Fatalf("%s got %d emails, want 1", to, len(got))
 		}
 		msg := got[0]
-		url := "https://huntdesk.example/api/v1/alerts/" + a.ID
+		url := "https://huntdesk.example/app/alerts/" + a.ID // the console page
 		if !strings.Contains(msg.Text, url) || !strings.Contains(msg.HTML, url) || !strings.Contains(msg.Subject, "[high]") ||
 			!strings.Contains(msg.Text, "FIN-LAPTOP-7 (dev1)") || !strings.Contains(msg.Text, "Isolate the device.") {
 			t.Fatalf("email to %s:\n%s\n%s", to, msg.Subject, msg.Text)

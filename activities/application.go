@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/huntdesk/huntdesk/internal/mail"
 	"github.com/huntdesk/huntdesk/models"
@@ -59,8 +58,8 @@ func (a *Activities) SendApplicationEmail(ctx context.Context, e workflows.Appli
 		To:       to,
 		Template: "application_" + e.Event,
 		Data: applicationEmail{App: app, Org: org,
-			URL:      fmt.Sprintf("%s/api/v1/applications/%s", a.PublicURL, app.ID),
-			Settings: a.PublicURL + "/api/v1/settings/advanced-features"},
+			URL:      a.PublicURL + "/app/applications", // the console page where managers decide
+			Settings: a.PublicURL + "/app/settings"},
 	})
 	return mailError(err)
 }

@@ -28,6 +28,7 @@ type inquiryEmail struct {
 	Message  string // a report's or response's text
 	Trial    bool
 	URL      string
+	Prefs    string // where staff switch these emails off
 }
 
 // SendInquiryEmail sends one of Process B's emails, reading its facts from
@@ -42,7 +43,7 @@ func (a *Activities) SendInquiryEmail(ctx context.Context, e workflows.InquiryEm
 		return permanent(err)
 	}
 	data := inquiryEmail{Inquiry: q, Org: org, Trial: q.Subscription == models.PlanTrial,
-		URL: fmt.Sprintf("%s/app/inquiries/%s", a.PublicURL, q.ID)} // the console page
+		URL: fmt.Sprintf("%s/app/inquiries/%s", a.PublicURL, q.ID), Prefs: a.PublicURL + "/app/me"} // console pages
 	if e.MessageID != "" {
 		if data.Message, err = a.DB.Message(ctx, e.MessageID); err != nil {
 			return permanent(err)

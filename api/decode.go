@@ -17,9 +17,7 @@ import (
 	"github.com/huntdesk/huntdesk/models"
 )
 
-func invalid(field, msg string) error {
-	return &models.Error{Code: models.EINVALID, Message: "request is invalid", Fields: map[string]string{field: msg}}
-}
+func invalid(field, msg string) error { return models.Invalid(field, msg) }
 
 // readBody reads the (size-limited) request body once and keeps it for the
 // handler, so the idempotency layer can hash it first.

@@ -120,7 +120,7 @@ func TestAttackNotificationsEndToEnd(t *testing.T) {
 		}
 	}
 	msgs := c.mailsTo("soc@contoso.example")
-	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, st.URL+"/api/v1/alerts/"+high.ID) || !strings.Contains(msgs[0].Subject, "[high]") {
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, st.URL+"/app/alerts/"+high.ID) || !strings.Contains(msgs[0].Subject, "[high]") {
 		t.Fatalf("emails to the rule's recipient: %+v", msgs)
 	}
 

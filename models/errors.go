@@ -115,3 +115,8 @@ func (v Validation) Err() error {
 func NotFound(kind string) *Error {
 	return Errorf(ENOTFOUND, "%s not found", kind)
 }
+
+// Invalid is the EINVALID error naming one field and what is wrong with it.
+func Invalid(field, msg string) *Error {
+	return &Error{Code: EINVALID, Message: "request is invalid", Fields: map[string]string{field: msg}}
+}

@@ -110,12 +110,17 @@ func (c *Console) inquiries(w http.ResponseWriter, r *http.Request, p models.Pri
 		c.fail(w, r, p, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "inquiries", p, pageData{"List": l, "Title": "Inquiries"})
+	next := ""
+	if l.NextCursor != "" {
+		next = "/app/inquiries?cursor=" + url.QueryEscape(l.NextCursor)
+	}
+	c.render(w, r, http.StatusOK, "inquiries", p, pageData{"List": l, "Title": "Inquiries", "NextURL": next})
 }
 
 func (c *Console) queue(w http.ResponseWriter, r *http.Request, p models.Principal) {
-	f := models.InquiryFilter{Page: models.Page{Limit: 50, Cursor: r.URL.Query().Get("cursor")}}
-	if g := models.TopicGroup(r.URL.Query().Get("topic_group")); g.Valid() {
+	q := r.URL.Query()
+	f := models.InquiryFilter{OrgID: q.Get("org_id"), Page: models.Page{Limit: 50, Cursor: q.Get("cursor")}}
+	if g := models.TopicGroup(q.Get("topic_group")); g.Valid() {
 		f.TopicGroup = g
 	}
 	l, err := c.Inq.Queue(r.Context(), p, f)
@@ -123,7 +128,18 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, p models.Princip
 		c.fail(w, r, p, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "inquiries", p, pageData{"List": l, "Title": "Expert queue", "Queue": true, "Group": f.TopicGroup})
+	orgs, err := c.DB.Orgs(r.Context(), models.Page{Limit: 200})
+	if err != nil {
+		c.fail(w, r, p, err)
+		return
+	}
+	next := ""
+	if l.NextCursor != "" {
+		q.Set("cursor", l.NextCursor)
+		next = "/app/queue?" + q.Encode()
+	}
+	c.render(w, r, http.StatusOK, "inquiries", p, pageData{"List": l, "Title": "Expert queue", "Queue": true, "Group": f.TopicGroup,
+		"Org": f.OrgID, "Orgs": orgs.Items, "NextURL": next})
 }
 
 func (c *Console) inquiry(w http.ResponseWriter, r *http.Request, p models.Principal) {
@@ -132,7 +148,17 @@ func (c *Console) inquiry(w http.ResponseWriter, r *http.Request, p models.Princ
 		c.fail(w, r, p, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "inquiry", p, pageData{"Q": q, "Mine": q.AssigneeID != nil && *q.AssigneeID == p.UserID})
+	data := pageData{"Q": q, "Mine": q.AssigneeID != nil && *q.AssigneeID == p.UserID, "SampleMax": humanBytes(c.SampleMaxBytes)}
+	if p.Role == models.RoleManager && q.Status.Open() {
+		// Whom a manager may assign: the provider's experts and managers.
+		staff, err := c.DB.Users(r.Context(), p.OrgID, models.Page{Limit: 200})
+		if err != nil {
+			c.fail(w, r, p, err)
+			return
+		}
+		data["Experts"] = staff.Items
+	}
+	c.render(w, r, http.StatusOK, "inquiry", p, data)
 }
 
 func (c *Console) askForm(w http.ResponseWriter, r *http.Request, p models.Principal) {
@@ -188,7 +214,16 @@ func (c *Console) applications(w http.ResponseWriter, r *http.Request, p models.
 		c.fail(w, r, p, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "applications", p, pageData{"List": l})
+	ids := make([]string, 0, len(l.Items))
+	for _, a := range l.Items {
+		ids = append(ids, a.OrgID)
+	}
+	names, err := c.DB.OrgNames(r.Context(), ids)
+	if err != nil {
+		c.fail(w, r, p, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "applications", p, pageData{"List": l, "Orgs": names})
 }
 
 func (c *Console) approve(w http.ResponseWriter, r *http.Request, p models.Principal) {

@@ -7,7 +7,9 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"embed"
 	"errors"
 	"html/template"
@@ -49,7 +51,10 @@ type Deps struct {
 	// PublicURL is where people reach huntdesk: links in sign-in emails, and
 	// https there makes the session cookie Secure.
 	PublicURL string
-	Logger    *slog.Logger
+	// SampleMaxBytes is the largest sample a customer may upload (the API's
+	// HUNTDESK_SAMPLE_MAX_BYTES); 0 means 32 MiB.
+	SampleMaxBytes int64
+	Logger         *slog.Logger
 }
 
 // Console is the web console's handler.
@@ -66,6 +71,7 @@ type Console struct {
 type route struct {
 	pattern string        // a net/http pattern: "GET /app/inquiries/{id}"
 	roles   []models.Role // nil: public
+	maxBody int64         // 0: 64 KiB, enough for any form but a file
 	handle  func(w http.ResponseWriter, r *http.Request, p models.Principal)
 }
 
@@ -85,6 +91,8 @@ func (c *Console) routes() []route {
 		{pattern: "POST /app/sign-in/{link}", handle: c.useLink},
 		{pattern: "POST /app/sign-out", roles: everyone, handle: c.signOut},
 		{pattern: "GET /app/{$}", roles: everyone, handle: c.home},
+		{pattern: "GET /app/me", roles: everyone, handle: c.me},
+		{pattern: "POST /app/me", roles: staff, handle: c.setNotifications},
 		{pattern: "GET /app/inquiries", roles: everyone, handle: c.inquiries},
 		{pattern: "GET /app/inquiries/new", roles: admins, handle: c.askForm},
 		{pattern: "POST /app/inquiries", roles: admins, handle: c.ask},
@@ -95,10 +103,32 @@ func (c *Console) routes() []route {
 		{pattern: "GET /app/queue", roles: staff, handle: c.queue},
 		{pattern: "GET /app/alerts", roles: everyone, handle: c.alerts},
 		{pattern: "GET /app/alerts/{id}", roles: everyone, handle: c.alert},
+		{pattern: "POST /app/inquiries/{id}/samples", roles: admins, maxBody: c.SampleMaxBytes + 64<<10, handle: c.uploadSample},
+		{pattern: "POST /app/inquiries/{id}/cancel", roles: admins, handle: c.cancel},
+		{pattern: "POST /app/inquiries/{id}/assign", roles: managers, handle: c.assign},
+		{pattern: "GET /app/samples/{id}", roles: staff, handle: c.downloadSample},
+		{pattern: "GET /app/incidents", roles: everyone, handle: c.incidents},
+		{pattern: "GET /app/incidents/{id}", roles: everyone, handle: c.incident},
+		{pattern: "GET /app/rules", roles: everyone, handle: c.rules},
+		{pattern: "POST /app/rules", roles: admins, handle: c.createRule},
+		{pattern: "POST /app/rules/{id}/delete", roles: admins, handle: c.deleteRule},
+		{pattern: "GET /app/settings", roles: customers, handle: c.settings},
+		{pattern: "POST /app/settings/application", roles: admins, handle: c.apply},
+		{pattern: "POST /app/settings/application/withdraw", roles: admins, handle: c.withdraw},
+		{pattern: "POST /app/settings/notifications", roles: admins, handle: c.toggleNotifications},
 		{pattern: "GET /app/applications", roles: managers, handle: c.applications},
-		{pattern: "GET /app/sla", roles: managers, handle: c.slaBoard},
 		{pattern: "POST /app/applications/{id}/approve", roles: managers, handle: c.approve},
 		{pattern: "POST /app/applications/{id}/reject", roles: managers, handle: c.reject},
+		{pattern: "GET /app/sla", roles: managers, handle: c.slaBoard},
+		{pattern: "GET /app/sla/report", roles: managers, handle: c.slaReport},
+		{pattern: "GET /app/audit", roles: managers, handle: c.audit},
+		{pattern: "GET /app/orgs", roles: managers, handle: c.orgs},
+		{pattern: "POST /app/orgs", roles: managers, handle: c.createOrg},
+		{pattern: "GET /app/orgs/{id}", roles: managers, handle: c.org},
+		{pattern: "POST /app/orgs/{id}/users", roles: managers, handle: c.createUser},
+		{pattern: "GET /app/users/{id}", roles: managers, handle: c.user},
+		{pattern: "POST /app/users/{id}/tokens", roles: managers, handle: c.createToken},
+		{pattern: "POST /app/tokens/{id}/revoke", roles: managers, handle: c.revokeToken},
 	}
 }
 
@@ -122,7 +152,10 @@ func New(d Deps) (*Console, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	pages, err := template.New("").Funcs(funcs).ParseFS(templateFiles, "templates/*.html")
+	if d.SampleMaxBytes <= 0 {
+		d.SampleMaxBytes = 32 << 20
+	}
+	pages, err := template.New("").Funcs(funcs).Funcs(template.FuncMap{"slaState": d.slaState}).ParseFS(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +190,11 @@ func (c *Console) wrap(rt route) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; form-action 'self'; frame-ancestors 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		limit := rt.maxBody
+		if limit <= 0 {
+			limit = 64 << 10
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		var p models.Principal
 		if ck, err := r.Cookie(sessionCookie); err == nil {
 			p, _ = c.DB.Session(r.Context(), ck.Value)
@@ -189,11 +226,17 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 	data["Staff"] = p.Role.Staff()
 	data["Manager"] = p.Role == models.RoleManager
 	data["Admin"] = p.Role == models.RoleCustomerAdmin
+	// Rendered whole before a byte goes out: a template that fails is a
+	// 500, not half a page with a 200.
+	var buf bytes.Buffer
+	if err := c.pages.ExecuteTemplate(&buf, page+".html", data); err != nil {
+		c.Logger.Error("render console page", "page", page, "err", err)
+		http.Error(w, "The page could not be shown.", http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	if err := c.pages.ExecuteTemplate(w, page+".html", data); err != nil {
-		c.Logger.Error("render console page", "page", page, "err", err)
-	}
+	_, _ = buf.WriteTo(w)
 }
 
 // fail shows an error the way people read it: not found as 404, a refusal
@@ -248,7 +291,52 @@ func (c *Console) allowAddr(r *http.Request) bool {
 	return l.Allow()
 }
 
+// slaState is an inquiry's SLA at a glance: breached, paused (waiting on
+// the customer), warned (into the last quarter of the period, when the
+// workflow warns the expert), on time, or closed.
+func (d Deps) slaState(v any) string {
+	var q *models.Inquiry
+	switch x := v.(type) {
+	case models.Inquiry:
+		q = &x
+	case *models.Inquiry:
+		q = x
+	default:
+		return ""
+	}
+	sla := d.Inq.SLA
+	if sla <= 0 {
+		sla = 48 * time.Hour
+	}
+	switch {
+	case !q.Status.Open():
+		return "closed"
+	case q.SLA.Breached:
+		return "breached"
+	case q.SLA.Paused:
+		return "paused"
+	case q.SLA.Seconds != nil && time.Duration(*q.SLA.Seconds)*time.Second <= sla/4:
+		return "warned"
+	}
+	return "on-time"
+}
+
 var funcs = template.FuncMap{
+	// left is time left as people read it: "31h 12m left", "2h 5m overdue".
+	"left": func(s *int64) string {
+		if s == nil {
+			return ""
+		}
+		d, word := time.Duration(*s)*time.Second, "left"
+		if d < 0 {
+			d, word = -d, "overdue"
+		}
+		h, m := int(d.Hours()), int(d.Minutes())%60
+		if h == 0 {
+			return fmt.Sprintf("%dm %s", m, word)
+		}
+		return fmt.Sprintf("%dh %dm %s", h, m, word)
+	},
 	"when": func(t any) string {
 		switch v := t.(type) {
 		case time.Time:
@@ -270,6 +358,23 @@ var funcs = template.FuncMap{
 	"categories": func() []models.ReportCategory {
 		return []models.ReportCategory{models.ReportMoreInfo, models.ReportSamples, models.ReportMoreTime, models.ReportConcluded}
 	},
+	"add":     func(a, b int) int { return a + b },
+	"sub":     func(a, b int) int { return a - b },
+	"percent": func(f *float64) string { return fmt.Sprintf("%.1f %%", *f*100) },
+	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"dur": func(s *float64) string {
+		if s == nil {
+			return "—"
+		}
+		return (time.Duration(*s) * time.Second).String()
+	},
+	"orgName": func(names map[string]string, id string) string {
+		if n, ok := names[id]; ok {
+			return n
+		}
+		return id
+	},
+	"plans": func() []models.Plan { return []models.Plan{models.PlanNone, models.PlanTrial, models.PlanFull} },
 	"groups": func() []models.TopicGroup {
 		return []models.TopicGroup{models.GroupAlertInformation, models.GroupPossibleDeviceCompromise, models.GroupThreatIntelligence, models.GroupAlertCommunications}
 	},

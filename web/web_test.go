@@ -38,8 +38,15 @@ type fixture struct {
 	orgB    *models.Org
 }
 
-func newFixture(t *testing.T) *fixture {
+// fixtureOptions change the console's configuration for one test.
+type fixtureOptions struct{ sampleMax int64 }
+
+func newFixture(t *testing.T, opts ...func(*fixtureOptions)) *fixture {
 	t.Helper()
+	var o fixtureOptions
+	for _, fn := range opts {
+		fn(&o)
+	}
 	f := &fixture{t: t, db: storetest.Open(t), users: map[string]*models.User{}}
 	ctx := context.Background()
 	mkOrg := func(name string, kind models.OrgKind) *models.Org {
@@ -75,7 +82,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	tc := mocks.NewClient(t)
 	inq := &cases.Inquiries{DB: f.db, Temporal: tc}
-	f.console, err = web.New(web.Deps{DB: f.db, Apps: &cases.Applications{DB: f.db, Temporal: tc}, Inq: inq, Alerts: &cases.Alerts{DB: f.db, Temporal: tc}, SLA: &cases.SLA{DB: f.db}, Mail: m, PublicURL: "https://huntdesk.example"})
+	f.console, err = web.New(web.Deps{DB: f.db, Apps: &cases.Applications{DB: f.db, Temporal: tc}, Inq: inq, Alerts: &cases.Alerts{DB: f.db, Temporal: tc}, SLA: &cases.SLA{DB: f.db}, Mail: m, PublicURL: "https://huntdesk.example", SampleMaxBytes: o.sampleMax})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,20 +249,46 @@ func TestEveryConsoleRouteByRoleAndTenant(t *testing.T) {
 		return a
 	}
 	alertA, alertB := raise(f.orgA, "admin"), raise(f.orgB, "admin_b")
+	// A sample the expert can download, attached to Alpha's inquiry as its
+	// workflow would.
+	smp, err := f.db.DraftSample(ctx, models.Principal{UserID: f.users["admin"].ID, OrgID: f.orgA.ID, Role: models.RoleCustomerAdmin}, qa.ID, "dropper.exe", []byte("MZ sample"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.ApplyInquiryChange(ctx, store.InquiryChange{InquiryID: qa.ID, Key: "s1", Action: "sample_added", At: time.Now(),
+		Actor: models.Principal{UserID: f.users["admin"].ID, OrgID: f.orgA.ID, Role: models.RoleCustomerAdmin}, Status: models.InquirySubmitted, SampleID: smp.ID}); err != nil {
+		t.Fatal(err)
+	}
+	incA, incB := alertA.IncidentID, alertB.IncidentID
 	// viewer admin expert manager: may the role open the page (GET)?
+	// From SPEC.md: customers see their org's cases, alerts, incidents,
+	// rules and Advanced features; admins ask; staff work the queue and
+	// read samples; managers decide applications, audit SLAs and the log,
+	// and administer orgs, people and tokens.
 	matrix := []struct {
 		path                           string
 		viewer, admin, expert, manager bool
 	}{
 		{"/app/", true, true, true, true},
+		{"/app/me", true, true, true, true},
 		{"/app/inquiries", true, true, true, true},
 		{"/app/inquiries/new", false, true, false, false},
 		{"/app/inquiries/" + qa.ID, true, true, true, true},
 		{"/app/queue", false, false, true, true},
-		{"/app/applications", false, false, false, true},
-		{"/app/sla", false, false, false, true},
+		{"/app/samples/" + smp.ID, false, false, true, true},
 		{"/app/alerts", true, true, true, true},
 		{"/app/alerts/" + alertA.ID, true, true, true, true},
+		{"/app/incidents", true, true, true, true},
+		{"/app/incidents/" + incA, true, true, true, true},
+		{"/app/rules", true, true, true, true},
+		{"/app/settings", true, true, false, false},
+		{"/app/applications", false, false, false, true},
+		{"/app/sla", false, false, false, true},
+		{"/app/sla/report", false, false, false, true},
+		{"/app/audit", false, false, false, true},
+		{"/app/orgs", false, false, false, true},
+		{"/app/orgs/" + f.orgA.ID, false, false, false, true},
+		{"/app/users/" + f.users["admin"].ID, false, false, false, true},
 	}
 	served := map[string]bool{}
 	for _, r := range f.console.Routes() {
@@ -290,6 +323,10 @@ func TestEveryConsoleRouteByRoleAndTenant(t *testing.T) {
 		ap, agone := f.get(b, "/app/alerts/"+alertB.ID), f.get(b, "/app/alerts/alr_0")
 		if customer := who == "viewer" || who == "admin"; customer && (ap.status != http.StatusNotFound || ap.body != agone.body) || !customer && ap.status != 200 {
 			t.Errorf("%s opens another org's alert: %d", who, ap.status)
+		}
+		ip, igone := f.get(b, "/app/incidents/"+incB), f.get(b, "/app/incidents/inc_0")
+		if customer := who == "viewer" || who == "admin"; customer && (ip.status != http.StatusNotFound || ip.body != igone.body) || !customer && ip.status != 200 {
+			t.Errorf("%s opens another org's incident: %d", who, ip.status)
 		}
 		if al := f.get(b, "/app/alerts/"+alertA.ID); strings.Contains(al.body, `id="ask"`) != (who == "admin") ||
 			who == "admin" && !strings.Contains(al.body, url.QueryEscape("https://huntdesk.example/app/alerts/"+alertA.ID)) {

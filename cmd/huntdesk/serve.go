@@ -132,7 +132,7 @@ func apiCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			console, err := web.New(web.Deps{DB: db, Apps: apps, Inq: &inq, Alerts: alerts, SLA: &cases.SLA{DB: db}, Mail: mailer, PublicURL: publicURL(c), Logger: slog.Default()})
+			console, err := web.New(web.Deps{DB: db, Apps: apps, Inq: &inq, Alerts: alerts, SLA: &cases.SLA{DB: db}, Mail: mailer, PublicURL: publicURL(c), SampleMaxBytes: c.Int64("sample-max-bytes"), Logger: slog.Default()})
 			if err != nil {
 				return err
 			}

@@ -101,6 +101,23 @@ func (db *DB) Orgs(ctx context.Context, p models.Page) (models.List[models.Org],
 	return pageByID(db.gorm.WithContext(ctx).Model(&models.Org{}), p, func(o models.Org) string { return o.ID })
 }
 
+// OrgNames maps each of ids to its org's name, in one query (a list page
+// names the orgs of its rows).
+func (db *DB) OrgNames(ctx context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct{ ID, Name string }
+	if err := db.gorm.WithContext(ctx).Model(&models.Org{}).Select("id", "name").Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	return out, nil
+}
+
 // notFound maps a missing row to the one NotFound error of its kind.
 func notFound(err error, kind string) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) {

@@ -176,7 +176,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	inq := cfg.Inquiries
 	inq.DB, inq.Temporal, inq.SearchAttributes = s.DB, s.Client, true
 	apps := &cases.Applications{DB: s.DB, Temporal: s.Client, ReviewSLA: cfg.ReviewSLA, SearchAttributes: true}
-	console, err := web.New(web.Deps{DB: s.DB, Apps: apps, Inq: &inq, Alerts: alerts, SLA: &cases.SLA{DB: s.DB}, Mail: mailer, PublicURL: cfg.PublicURL, Logger: log})
+	console, err := web.New(web.Deps{DB: s.DB, Apps: apps, Inq: &inq, Alerts: alerts, SLA: &cases.SLA{DB: s.DB}, Mail: mailer, PublicURL: cfg.PublicURL, SampleMaxBytes: cfg.API.SampleMaxBytes, Logger: log})
 	if err != nil {
 		ln.Close()
 		return nil, err

@@ -1,0 +1,383 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/huntdesk/huntdesk/internal/store"
+	"github.com/huntdesk/huntdesk/models"
+)
+
+// TestEveryConsoleFormByRole: who may send each form, by hand from SPEC.md.
+// A role that may not gets 403 before anything is read; a role that may is
+// let through to the service, which answers 404 for the missing case the
+// form names (so nothing reaches a workflow here).
+func TestEveryConsoleFormByRole(t *testing.T) {
+	f := newFixture(t)
+	// viewer admin expert manager
+	matrix := []struct {
+		path                           string
+		viewer, admin, expert, manager bool
+	}{
+		{"/app/inquiries/inq_0/responses", false, true, false, false},
+		{"/app/inquiries/inq_0/claim", false, false, true, true},
+		{"/app/inquiries/inq_0/reports", false, false, true, true},
+		{"/app/inquiries/inq_0/cancel", false, true, false, false},
+		{"/app/inquiries/inq_0/assign", false, false, false, true},
+		{"/app/rules/rul_0/delete", false, true, false, false},
+		{"/app/applications/app_0/approve", false, false, false, true},
+		{"/app/applications/app_0/reject", false, false, false, true},
+		{"/app/orgs/org_0/users", false, false, false, true},
+		{"/app/users/usr_0/tokens", false, false, false, true},
+		{"/app/tokens/tok_0/revoke", false, false, false, true},
+	}
+	// Forms that name no case: allowed roles get a validation error (400).
+	create := []struct {
+		path                           string
+		viewer, admin, expert, manager bool
+	}{
+		{"/app/inquiries", false, true, false, false},
+		{"/app/rules", false, true, false, false},
+		{"/app/settings/application", false, true, false, false},
+		{"/app/settings/notifications", false, true, false, false},
+		{"/app/orgs", false, false, false, true},
+	}
+	forms := map[string]bool{}
+	for _, r := range f.console.Routes() {
+		if strings.HasPrefix(r.Pattern, "POST ") && r.Roles != nil {
+			forms[r.Pattern] = true
+		}
+	}
+	// + sign-out (everyone), samples (multipart: its own test), withdraw
+	// (no application: below), preferences (staff: below and their test).
+	if want := len(matrix) + len(create) + 4; len(forms) != want {
+		t.Fatalf("the console has %d signed-in forms, the tests %d: add a row from SPEC.md", len(forms), want)
+	}
+	browsers := map[string]*http.Client{}
+	for _, who := range []string{"viewer", "admin", "expert", "manager"} {
+		browsers[who] = f.signIn(who) // signing in is audited: before the count
+	}
+	before := tableCounts(t, f.db)
+	for _, who := range []string{"viewer", "admin", "expert", "manager"} {
+		b := browsers[who]
+		for _, row := range matrix {
+			want := map[string]bool{"viewer": row.viewer, "admin": row.admin, "expert": row.expert, "manager": row.manager}[who]
+			p := f.post(b, row.path, url.Values{"message": {"x"}, "category": {"concluded"}, "user_id": {f.users["expert"].ID}, "reason": {"r"}, "name": {"n"}, "email": {"n@test.example"}, "role": {"customer_viewer"}})
+			if want && p.status != http.StatusNotFound || !want && p.status != http.StatusForbidden {
+				t.Errorf("%s posts %s: %d, want allowed=%v", who, row.path, p.status, want)
+			}
+		}
+		for _, row := range create {
+			want := map[string]bool{"viewer": row.viewer, "admin": row.admin, "expert": row.expert, "manager": row.manager}[who]
+			p := f.post(b, row.path, url.Values{})
+			if want && p.status != http.StatusBadRequest || !want && p.status != http.StatusForbidden {
+				t.Errorf("%s posts an empty %s: %d, want allowed=%v", who, row.path, p.status, want)
+			}
+		}
+		if who == "viewer" || who == "admin" {
+			if p := f.post(b, "/app/me", nil); p.status != http.StatusForbidden {
+				t.Errorf("%s saves email preferences: %d", who, p.status)
+			}
+		}
+		p := f.post(b, "/app/settings/application/withdraw", nil)
+		if who == "admin" && p.status != http.StatusConflict || who != "admin" && p.status != http.StatusForbidden {
+			t.Errorf("%s withdraws no application: %d", who, p.status)
+		}
+	}
+	if after := tableCounts(t, f.db); after != before {
+		t.Fatalf("refused forms changed the database:\n%s\n%s", before, after)
+	}
+}
+
+// tableCounts is the row count of every table a console form can write.
+func tableCounts(t *testing.T, db *store.DB) string {
+	t.Helper()
+	var out []string
+	for _, table := range []string{"orgs", "users", "tokens", "inquiries", "applications", "notification_rules", "samples", "audit_log"} {
+		var n int64
+		if err := db.Gorm().Table(table).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, table+"="+strconv.FormatInt(n, 10))
+	}
+	return strings.Join(out, " ")
+}
+
+// Advanced features: the apply form shows the API's validation beside its
+// fields and stores nothing; an approved org's admin switches notifications
+// off and on.
+func TestAdvancedFeaturesForm(t *testing.T) {
+	f := newFixture(t)
+	b := f.signIn("admin")
+	p := f.get(b, "/app/settings")
+	if p.status != 200 || !strings.Contains(p.body, `id="ean-state">not_applied`) || !strings.Contains(p.body, `id="apply-form"`) {
+		t.Fatalf("settings before applying: %d %s", p.status, p.body)
+	}
+	p = f.post(b, "/app/settings/application", url.Values{"contact_name": {"Sam"}, "contact_email": {"not an email"}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, `value="Sam"`) || !strings.Contains(p.body, "privacy statement has to be accepted") {
+		t.Fatalf("an application without the privacy statement: %d %s", p.status, p.body)
+	}
+	if l, _ := f.db.Applications(context.Background(), models.ApplicationFilter{}); len(l.Items) != 0 {
+		t.Fatal("an invalid application was stored")
+	}
+	// A viewer reads the state but gets no form.
+	if p := f.get(f.signIn("viewer"), "/app/settings"); strings.Contains(p.body, `id="apply-form"`) {
+		t.Fatal("a viewer is offered the apply form")
+	}
+	// Approved (as the workflow would record it): the toggle.
+	ctx := context.Background()
+	yes := true
+	app, _, err := f.db.CreateApplication(ctx, models.Principal{UserID: f.users["admin"].ID, OrgID: f.orgA.ID, Role: models.RoleCustomerAdmin},
+		models.ApplicationInput{ContactName: "Sam", ContactEmail: "sam@test.example", AcceptPrivacyStatement: &yes}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := f.get(b, "/app/settings"); !strings.Contains(p.body, `id="app-status">submitted`) || !strings.Contains(p.body, `id="withdraw"`) {
+		t.Fatalf("settings while applied: %s", p.body)
+	}
+	if err := f.db.DecideApplication(ctx, app.ID, models.ApplicationApproved, models.Principal{UserID: f.users["manager"].ID, Role: models.RoleManager}, "", "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	p = f.get(b, "/app/settings")
+	if !strings.Contains(p.body, `id="ean-enabled">on`) || !strings.Contains(p.body, "Turn notifications off") {
+		t.Fatalf("settings once approved: %s", p.body)
+	}
+	if p := f.post(b, "/app/settings/notifications", url.Values{"enabled": {"off"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("switch off: %d %s", p.status, p.body)
+	}
+	if o, _ := f.db.Org(ctx, "", f.orgA.ID); o.EAN().Enabled {
+		t.Fatal("still enabled after switching off")
+	}
+	if p := f.post(b, "/app/settings/notifications", url.Values{"enabled": {"maybe"}}); p.status != http.StatusBadRequest {
+		t.Fatalf("enabled=maybe: %d", p.status)
+	}
+}
+
+// Notification rules: admins add one (errors beside fields, from the API's
+// validation) and delete it; the list is the org's own.
+func TestRuleForm(t *testing.T) {
+	f := newFixture(t)
+	b := f.signIn("admin")
+	p := f.post(b, "/app/rules", url.Values{"name": {"SOC"}, "recipients": {"soc@test.example, bad address"}, "min_severity": {"high"}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, `value="soc@test.example, bad address"`) || !strings.Contains(p.body, `class="error"`) {
+		t.Fatalf("a bad recipient: %d %s", p.status, p.body)
+	}
+	if p := f.post(b, "/app/rules", url.Values{"name": {"SOC"}, "recipients": {"soc@test.example, cert@test.example"}, "min_severity": {"medium"}, "include_device_details": {"on"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add a rule: %d %s", p.status, p.body)
+	}
+	p = f.get(b, "/app/rules")
+	if !strings.Contains(p.body, "soc@test.example, cert@test.example") || !strings.Contains(p.body, "<td>medium</td>") {
+		t.Fatalf("the rule is not listed: %s", p.body)
+	}
+	if p := f.get(f.signIn("admin_b"), "/app/rules"); strings.Contains(p.body, "soc@test.example") {
+		t.Fatal("Bravo sees Alpha's rule")
+	}
+	id := regexp.MustCompile(`/app/rules/(nr_[A-Za-z0-9]+)/delete`).FindStringSubmatch(p.body)
+	if id == nil {
+		t.Fatalf("no delete button: %s", p.body)
+	}
+	if p := f.post(f.signIn("admin_b"), "/app/rules/"+id[1]+"/delete", nil); p.status != http.StatusNotFound {
+		t.Fatalf("Bravo deletes Alpha's rule: %d", p.status)
+	}
+	if p := f.post(b, "/app/rules/"+id[1]+"/delete", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("delete: %d", p.status)
+	}
+	if p := f.get(b, "/app/rules"); strings.Contains(p.body, "cert@test.example") {
+		t.Fatal("the deleted rule is still listed")
+	}
+}
+
+// Managers administer orgs, people and tokens; a token's secret is shown
+// once, and it works until revoked.
+func TestOrgsUsersAndTokens(t *testing.T) {
+	f := newFixture(t)
+	b := f.signIn("manager")
+	p := f.post(b, "/app/orgs", url.Values{"name": {"Contoso"}, "devices_enrolled": {"many"}, "plan": {"trial"}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "must be a whole number") {
+		t.Fatalf("devices=many: %d %s", p.status, p.body)
+	}
+	p = f.post(b, "/app/orgs", url.Values{"name": {"Contoso"}, "devices_enrolled": {"40"}, "plan": {"trial"}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "is required for a trial") {
+		t.Fatalf("a trial without its end: %d %s", p.status, p.body)
+	}
+	p = f.post(b, "/app/orgs", url.Values{"name": {"Contoso"}, "devices_enrolled": {"40"}, "plan": {"trial"}, "trial_ends_at": {"2027-01-31"}, "trial_allowance": {"3"}})
+	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.location, "/app/orgs/org_") {
+		t.Fatalf("create an org: %d %s", p.status, p.body)
+	}
+	orgPage := p.location
+	if p := f.get(b, orgPage); !strings.Contains(p.body, "Contoso") || !strings.Contains(p.body, "trial") {
+		t.Fatalf("the org page: %s", p.body)
+	}
+	p = f.post(b, orgPage+"/users", url.Values{"name": {"Ana"}, "email": {"ana@contoso"}, "role": {"customer_admin"}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, `value="Ana"`) || !strings.Contains(p.body, `class="error"`) {
+		t.Fatalf("a bad email: %d %s", p.status, p.body)
+	}
+	p = f.post(b, orgPage+"/users", url.Values{"name": {"Ana"}, "email": {"ana@contoso.example"}, "role": {"manager"}})
+	if p.status != http.StatusBadRequest {
+		t.Fatalf("a manager in a customer org: %d %s", p.status, p.body)
+	}
+	if p := f.post(b, orgPage+"/users", url.Values{"name": {"Ana"}, "email": {"ana@contoso.example"}, "role": {"customer_admin"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add a person: %d %s", p.status, p.body)
+	}
+	p = f.get(b, orgPage)
+	user := regexp.MustCompile(`/app/users/(usr_[A-Za-z0-9]+)">Ana`).FindStringSubmatch(p.body)
+	if user == nil {
+		t.Fatalf("Ana is not listed: %s", p.body)
+	}
+	p = f.post(b, "/app/users/"+user[1]+"/tokens", url.Values{"name": {"ci"}})
+	secret := regexp.MustCompile(`id="token-secret">([^<]+)<`).FindStringSubmatch(p.body)
+	if p.status != http.StatusCreated || secret == nil {
+		t.Fatalf("create a token: %d %s", p.status, p.body)
+	}
+	if _, err := f.db.Authenticate(context.Background(), secret[1]); err != nil {
+		t.Fatalf("the new token does not authenticate: %v", err)
+	}
+	p = f.get(b, "/app/users/"+user[1])
+	if strings.Contains(p.body, secret[1]) {
+		t.Fatal("the secret is shown again")
+	}
+	tok := regexp.MustCompile(`/app/tokens/(tok_[A-Za-z0-9]+)/revoke`).FindStringSubmatch(p.body)
+	if tok == nil {
+		t.Fatalf("no revoke button: %s", p.body)
+	}
+	if p := f.post(b, "/app/tokens/"+tok[1]+"/revoke", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", p.status)
+	}
+	if _, err := f.db.Authenticate(context.Background(), secret[1]); err == nil {
+		t.Fatal("a revoked token still authenticates")
+	}
+	// The audit log shows what the manager did, filtered by org.
+	p = f.get(b, "/app/audit?org_id="+strings.TrimPrefix(orgPage, "/app/orgs/"))
+	if p.status != 200 || !strings.Contains(p.body, "<td>created</td>") {
+		t.Fatalf("the org's audit log: %d %s", p.status, p.body)
+	}
+	if p := f.get(b, "/app/audit?since=yesterday"); p.status != http.StatusBadRequest || !strings.Contains(p.body, "must be a date") {
+		t.Fatalf("since=yesterday: %d", p.status)
+	}
+}
+
+// The queue shows each inquiry's SLA at a glance: on time, warned (in the
+// last quarter of its 48 h), breached; and filters by org.
+func TestQueueShowsSLAState(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	in := models.InquiryInput{TopicURL: "https://security.microsoft.com/alerts/1", Context: "Twenty characters at least, here.", ContactEmail: "a@test.example"}
+	kind, _ := in.Validate()
+	pa := models.Principal{UserID: f.users["admin"].ID, OrgID: f.orgA.ID, Role: models.RoleCustomerAdmin}
+	pb := models.Principal{UserID: f.users["admin_b"].ID, OrgID: f.orgB.ID, Role: models.RoleCustomerAdmin}
+	fresh, _ := f.db.CreateInquiry(ctx, pa, in, kind, 48*time.Hour)
+	late, _ := f.db.CreateInquiry(ctx, pa, in, kind, 5*time.Hour)
+	gone, _ := f.db.CreateInquiry(ctx, pb, in, kind, time.Hour)
+	if err := f.db.ApplyInquiryChange(ctx, store.InquiryChange{InquiryID: gone.ID, Key: "b", Action: "sla_breached", At: time.Now(), Actor: models.System,
+		Status: models.InquirySubmitted, Breached: true, DueAt: time.Now().Add(-time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	b := f.signIn("expert")
+	p := f.get(b, "/app/queue")
+	for id, state := range map[string]string{fresh.ID: "on-time", late.ID: "warned", gone.ID: "breached"} {
+		row := regexp.MustCompile(`<tr class="([a-z-]+)">\s*<td><a href="/app/inquiries/` + id).FindStringSubmatch(p.body)
+		if row == nil || row[1] != state {
+			t.Errorf("%s: %v, want %s", id, row, state)
+		}
+	}
+	p = f.get(b, "/app/queue?org_id="+f.orgB.ID)
+	if strings.Contains(p.body, fresh.ID) || !strings.Contains(p.body, gone.ID) {
+		t.Fatalf("the org filter: %s", p.body)
+	}
+}
+
+// The SLA report page draws each expert's median time to the first report
+// as an SVG bar beside the SLA line; a bar past the SLA is red.
+func TestSLAReportChart(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	in := models.InquiryInput{TopicURL: "https://security.microsoft.com/alerts/1", Context: "Twenty characters at least, here.", ContactEmail: "a@test.example"}
+	kind, _ := in.Validate()
+	pa := models.Principal{UserID: f.users["admin"].ID, OrgID: f.orgA.ID, Role: models.RoleCustomerAdmin}
+	expert := models.Principal{UserID: f.users["expert"].ID, OrgID: f.users["expert"].OrgID, Role: models.RoleExpert}
+	q, _ := f.db.CreateInquiry(ctx, pa, in, kind, 48*time.Hour)
+	now := time.Now().UTC()
+	msg, err := f.db.DraftMessage(ctx, expert, q.ID, "report", models.ReportConcluded, "Benign.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []store.InquiryChange{
+		{InquiryID: q.ID, Key: "c", Action: "claimed", At: now, Actor: expert, Status: models.InquiryInProgress, Assignee: expert.UserID},
+		{InquiryID: q.ID, Key: "r", Action: "reported", At: q.CreatedAt.Add(60 * time.Hour), Actor: expert, Status: models.InquiryConcluded, Assignee: expert.UserID, Category: models.ReportConcluded, MessageID: msg},
+	} {
+		if err := f.db.ApplyInquiryChange(ctx, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := f.signIn("manager")
+	p := f.get(b, "/app/sla/report?month="+q.CreatedAt.UTC().Format("2006-01"))
+	if p.status != 200 || !strings.Contains(p.body, `<svg class="chart"`) || !strings.Contains(p.body, "expert@test.example") {
+		t.Fatalf("the report: %d %s", p.status, p.body)
+	}
+	if !strings.Contains(p.body, `fill="#b42318"`) || !strings.Contains(p.body, "60.0 h") || !strings.Contains(p.body, "SLA 48.0 h") {
+		t.Fatalf("a 60 h first report is not drawn past the 48 h SLA: %s", p.body)
+	}
+	if p := f.get(b, "/app/sla/report?month=November"); p.status != http.StatusBadRequest {
+		t.Fatalf("month=November: %d", p.status)
+	}
+}
+
+// A sample larger than the limit is refused with the limit in words, and
+// nothing is stored; the form says the limit before anyone tries.
+func TestSampleUploadLimit(t *testing.T) {
+	f := newFixture(t, func(d *fixtureOptions) { d.sampleMax = 1 << 10 })
+	ctx := context.Background()
+	in := models.InquiryInput{TopicURL: "https://security.microsoft.com/alerts/1", Context: "Twenty characters at least, here.", ContactEmail: "a@test.example"}
+	kind, _ := in.Validate()
+	q, _ := f.db.CreateInquiry(ctx, models.Principal{UserID: f.users["admin"].ID, OrgID: f.orgA.ID, Role: models.RoleCustomerAdmin}, in, kind, 48*time.Hour)
+	b := f.signIn("admin")
+	if p := f.get(b, "/app/inquiries/"+q.ID); !strings.Contains(p.body, "at most 1 KiB") {
+		t.Fatalf("the upload form does not show the limit: %s", p.body)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "big.bin")
+	fw.Write(bytes.Repeat([]byte("A"), 4<<10))
+	mw.Close()
+	req, _ := http.NewRequest("POST", f.srv.URL+"/app/inquiries/"+q.ID+"/samples", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res, err := b.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a 4 KiB sample over a 1 KiB limit: %d", res.StatusCode)
+	}
+	if n, _, _ := f.db.SampleUsage(ctx, q.ID); n != 0 {
+		t.Fatalf("%d samples stored", n)
+	}
+}
+
+// An expert switches the "queued" email off in the console; the store's
+// preferences (read by the email activity) follow, and the page shows them.
+func TestExpertEmailPreferences(t *testing.T) {
+	f := newFixture(t)
+	b := f.signIn("expert")
+	if p := f.get(b, "/app/me"); strings.Count(p.body, " checked>") != 4 {
+		t.Fatalf("every switch starts on: %s", p.body)
+	}
+	if p := f.post(b, "/app/me", url.Values{"assigned": {"on"}, "customer_activity": {"on"}, "cancelled": {"on"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", p.status, p.body)
+	}
+	u, err := f.db.User(context.Background(), "", f.users["expert"].ID)
+	if err != nil || u.Notifications.Wants("queued") || !u.Notifications.Wants("assigned") || !u.Notifications.Wants("sample") {
+		t.Fatalf("stored preferences: %+v %v", u.Notifications, err)
+	}
+	if p := f.get(b, "/app/me?saved=1"); strings.Count(p.body, " checked>") != 3 || !strings.Contains(p.body, "Saved.") {
+		t.Fatalf("the page after saving: %s", p.body)
+	}
+}
