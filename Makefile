@@ -7,7 +7,7 @@ GO      ?= go
 PKGS    ?= ./...
 TIMEOUT ?= 20m
 
-.PHONY: run build test test-postgres vet bench fuzz record-histories docker clean lint-openapi
+.PHONY: run build test test-postgres vet bench fuzz record-histories screenshots docker clean lint-openapi
 
 run:
 	$(GO) run ./cmd/huntdesk dev
@@ -44,6 +44,11 @@ bench:
 # are never overwritten; HUNTDESK_RERECORD=name[,name] replaces the named ones.
 record-histories:
 	HUNTDESK_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'TestRecord.*Histor' ./e2e/
+
+# The README's console screenshots, taken by the browser test (needs
+# Debian's chromium: apt-get install chromium).
+screenshots:
+	HUNTDESK_BROWSER_TEST=require HUNTDESK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run TestConsoleInABrowser ./e2e/
 
 # Optional: Redocly's recommended rules over the served contract (needs the
 # linter installed once: npm install -g @redocly/cli). CI does not run it;

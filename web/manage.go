@@ -104,6 +104,9 @@ func newChart(bars []bar, sla time.Duration) chart {
 }
 
 func hours(s float64) string {
+	if s < 60 {
+		return fmt.Sprintf("%.0f s", s)
+	}
 	if s < 3600 {
 		return fmt.Sprintf("%.0f min", s/60)
 	}
