@@ -33,6 +33,7 @@ func TestEveryConsoleFormByRole(t *testing.T) {
 		{"/app/inquiries/inq_0/cancel", false, true, false, false},
 		{"/app/inquiries/inq_0/assign", false, false, false, true},
 		{"/app/rules/rul_0/delete", false, true, false, false},
+		{"/app/alerts/alr_0", false, true, true, true},
 		{"/app/applications/app_0/approve", false, false, false, true},
 		{"/app/applications/app_0/reject", false, false, false, true},
 		{"/app/orgs/org_0/users", false, false, false, true},
@@ -70,7 +71,7 @@ func TestEveryConsoleFormByRole(t *testing.T) {
 		b := browsers[who]
 		for _, row := range matrix {
 			want := map[string]bool{"viewer": row.viewer, "admin": row.admin, "expert": row.expert, "manager": row.manager}[who]
-			p := f.post(b, row.path, url.Values{"message": {"x"}, "category": {"concluded"}, "user_id": {f.users["expert"].ID}, "reason": {"r"}, "name": {"n"}, "email": {"n@test.example"}, "role": {"customer_viewer"}})
+			p := f.post(b, row.path, url.Values{"message": {"x"}, "category": {"concluded"}, "user_id": {f.users["expert"].ID}, "reason": {"r"}, "name": {"n"}, "email": {"n@test.example"}, "role": {"customer_viewer"}, "status": {"resolved"}})
 			if want && p.status != http.StatusNotFound || !want && p.status != http.StatusForbidden {
 				t.Errorf("%s posts %s: %d, want allowed=%v", who, row.path, p.status, want)
 			}
@@ -379,5 +380,48 @@ func TestExpertEmailPreferences(t *testing.T) {
 	}
 	if p := f.get(b, "/app/me?saved=1"); strings.Count(p.body, " checked>") != 3 || !strings.Contains(p.body, "Saved.") {
 		t.Fatalf("the page after saving: %s", p.body)
+	}
+}
+
+// Triage from the alert page: the API's validation (a determination must
+// belong to its classification) shows beside the field and changes
+// nothing; a valid verdict is saved; another org's admin gets 404.
+func TestAlertTriageForm(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	yes := true
+	app, _, err := f.db.CreateApplication(ctx, models.Principal{UserID: f.users["admin"].ID, OrgID: f.orgA.ID, Role: models.RoleCustomerAdmin},
+		models.ApplicationInput{ContactName: "C", ContactEmail: "c@test.example", AcceptPrivacyStatement: &yes}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.DecideApplication(ctx, app.ID, models.ApplicationApproved, models.Principal{UserID: f.users["manager"].ID, Role: models.RoleManager}, "", "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	a, err := f.db.RaiseAlert(ctx, models.Principal{UserID: f.users["expert"].ID, Role: models.RoleExpert}, store.NewAlert{AlertInput: models.AlertInput{
+		OrgID: f.orgA.ID, Title: "Credential theft", Severity: models.SeverityHigh, Category: "c", Devices: []models.AlertDevice{{ID: "d", Name: "n"}}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := f.signIn("admin")
+	p := f.post(b, "/app/alerts/"+a.ID, url.Values{"status": {"resolved"}, "classification": {"false_positive"}, "determination": {"malware"}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "under false_positive must be one of") {
+		t.Fatalf("a determination of another classification: %d %s", p.status, p.body)
+	}
+	if got, _ := f.db.Alert(ctx, "", a.ID); got.Status != models.AlertNew {
+		t.Fatalf("a refused triage changed the alert: %s", got.Status)
+	}
+	if p := f.post(f.signIn("admin_b"), "/app/alerts/"+a.ID, url.Values{"status": {"resolved"}}); p.status != http.StatusNotFound {
+		t.Fatalf("another org's admin triages: %d", p.status)
+	}
+	if p := f.post(b, "/app/alerts/"+a.ID, url.Values{"status": {"resolved"}, "classification": {"true_positive"}, "determination": {"malware"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("triage: %d %s", p.status, p.body)
+	}
+	got, _ := f.db.Alert(ctx, "", a.ID)
+	if got.Status != models.AlertResolved || got.Classification == nil || *got.Classification != "true_positive" || *got.Determination != "malware" {
+		t.Fatalf("after triage: %+v", got)
+	}
+	if p := f.get(b, "/app/alerts/"+a.ID); !strings.Contains(p.body, `<option value="malware" selected>`) {
+		t.Fatalf("the saved verdict is not shown: %s", p.body)
 	}
 }

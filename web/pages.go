@@ -287,5 +287,34 @@ func (c *Console) alert(w http.ResponseWriter, r *http.Request, p models.Princip
 		c.fail(w, r, p, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "alert", p, pageData{"A": a, "AskURL": "/app/inquiries/new?topic_url=" + url.QueryEscape(c.PublicURL+"/app/alerts/"+a.ID)})
+	c.renderAlert(w, r, p, http.StatusOK, a, nil)
+}
+
+func (c *Console) renderAlert(w http.ResponseWriter, r *http.Request, p models.Principal, status int, a *models.Alert, fields map[string]string) {
+	c.render(w, r, status, "alert", p, pageData{"A": a, "AskURL": "/app/inquiries/new?topic_url=" + url.QueryEscape(c.PublicURL+"/app/alerts/"+a.ID),
+		"Statuses": models.AlertStatuses, "Classifications": models.Classifications, "Determinations": models.Determinations, "Fields": fields})
+}
+
+// triage sets an alert's status, classification and determination with
+// the API's PATCH (same validation, same audit).
+func (c *Console) triage(w http.ResponseWriter, r *http.Request, p models.Principal) {
+	opt := func(k string) *string {
+		v := strings.TrimSpace(r.FormValue(k))
+		if v == "" {
+			return nil
+		}
+		return &v
+	}
+	in := models.AlertPatch{Status: opt("status"), Classification: opt("classification"), Determination: opt("determination")}
+	if _, err := c.Alerts.Patch(r.Context(), p, r.PathValue("id"), in); err != nil {
+		if models.ErrorCode(err) == models.EINVALID {
+			if a, gerr := c.Alerts.Get(r.Context(), p, r.PathValue("id")); gerr == nil {
+				c.renderAlert(w, r, p, http.StatusBadRequest, a, fieldsOf(err))
+				return
+			}
+		}
+		c.fail(w, r, p, err)
+		return
+	}
+	http.Redirect(w, r, "/app/alerts/"+r.PathValue("id"), http.StatusSeeOther)
 }

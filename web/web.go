@@ -81,6 +81,7 @@ var (
 	admins    = []models.Role{models.RoleCustomerAdmin}
 	staff     = []models.Role{models.RoleExpert, models.RoleManager}
 	managers  = []models.Role{models.RoleManager}
+	triagers  = []models.Role{models.RoleCustomerAdmin, models.RoleExpert, models.RoleManager}
 )
 
 func (c *Console) routes() []route {
@@ -103,6 +104,7 @@ func (c *Console) routes() []route {
 		{pattern: "GET /app/queue", roles: staff, handle: c.queue},
 		{pattern: "GET /app/alerts", roles: everyone, handle: c.alerts},
 		{pattern: "GET /app/alerts/{id}", roles: everyone, handle: c.alert},
+		{pattern: "POST /app/alerts/{id}", roles: triagers, handle: c.triage},
 		{pattern: "POST /app/inquiries/{id}/samples", roles: admins, maxBody: c.SampleMaxBytes + 64<<10, handle: c.uploadSample},
 		{pattern: "POST /app/inquiries/{id}/cancel", roles: admins, handle: c.cancel},
 		{pattern: "POST /app/inquiries/{id}/assign", roles: managers, handle: c.assign},
