@@ -9,9 +9,9 @@ package web
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
