@@ -120,7 +120,7 @@ func TestConnectorIngestsTheOrgsOwnAlerts(t *testing.T) {
 	if err := st.Client.GetWorkflow(ctx, workflows.AlertWorkflowID(high), "").Get(ctx, &sent); err != nil || sent != 1 {
 		t.Fatalf("the high alert's email: %d %v", sent, err)
 	}
-	if msgs := c.mailsTo("soc@contoso.example"); len(msgs) != 1 || !strings.Contains(msgs[0].Text, "/api/v1/alerts/"+high) {
+	if msgs := c.mailsTo("soc@contoso.example"); len(msgs) != 1 || !strings.Contains(msgs[0].Text, "/app/alerts/"+high) {
 		t.Fatalf("emails: %+v", msgs)
 	}
 	if r := c.api("GET", "/api/v1/alerts/"+high, viewer, nil); r.status != 200 || !strings.Contains(string(r.body), "certutil -urlcache") {
