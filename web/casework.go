@@ -161,20 +161,7 @@ func (c *Console) assign(w http.ResponseWriter, r *http.Request, p models.Princi
 // incidents lists the org's incidents (staff: every org's), filtered like
 // the API.
 func (c *Console) incidents(w http.ResponseWriter, r *http.Request, p models.Principal) {
-	q := r.URL.Query()
-	if q.Get("$top") == "" {
-		q.Set("$top", "50")
-	}
-	l, err := c.Alerts.Incidents(r.Context(), p, q)
-	if err != nil {
-		if models.ErrorCode(err) == models.EINVALID {
-			c.render(w, r, http.StatusBadRequest, "incidents", p, pageData{"Filter": q.Get("$filter"), "Fields": fieldsOf(err)})
-			return
-		}
-		c.fail(w, r, p, err)
-		return
-	}
-	c.render(w, r, http.StatusOK, "incidents", p, pageData{"List": l, "Filter": q.Get("$filter")})
+	c.odataPage(w, r, p, "incidents", func(q url.Values) (any, error) { return c.Alerts.Incidents(r.Context(), p, q) })
 }
 
 func (c *Console) incident(w http.ResponseWriter, r *http.Request, p models.Principal) {

@@ -23,10 +23,7 @@ import (
 func TestEveryConsoleFormByRole(t *testing.T) {
 	f := newFixture(t)
 	// viewer admin expert manager
-	matrix := []struct {
-		path                           string
-		viewer, admin, expert, manager bool
-	}{
+	matrix := []roleRow{
 		{"/app/inquiries/inq_0/responses", false, true, false, false},
 		{"/app/inquiries/inq_0/claim", false, false, true, true},
 		{"/app/inquiries/inq_0/reports", false, false, true, true},
@@ -41,10 +38,7 @@ func TestEveryConsoleFormByRole(t *testing.T) {
 		{"/app/tokens/tok_0/revoke", false, false, false, true},
 	}
 	// Forms that name no case: allowed roles get a validation error (400).
-	create := []struct {
-		path                           string
-		viewer, admin, expert, manager bool
-	}{
+	create := []roleRow{
 		{"/app/inquiries", false, true, false, false},
 		{"/app/rules", false, true, false, false},
 		{"/app/settings/application", false, true, false, false},
@@ -70,14 +64,14 @@ func TestEveryConsoleFormByRole(t *testing.T) {
 	for _, who := range []string{"viewer", "admin", "expert", "manager"} {
 		b := browsers[who]
 		for _, row := range matrix {
-			want := map[string]bool{"viewer": row.viewer, "admin": row.admin, "expert": row.expert, "manager": row.manager}[who]
+			want := row.allows(who)
 			p := f.post(b, row.path, url.Values{"message": {"x"}, "category": {"concluded"}, "user_id": {f.users["expert"].ID}, "reason": {"r"}, "name": {"n"}, "email": {"n@test.example"}, "role": {"customer_viewer"}, "status": {"resolved"}})
 			if want && p.status != http.StatusNotFound || !want && p.status != http.StatusForbidden {
 				t.Errorf("%s posts %s: %d, want allowed=%v", who, row.path, p.status, want)
 			}
 		}
 		for _, row := range create {
-			want := map[string]bool{"viewer": row.viewer, "admin": row.admin, "expert": row.expert, "manager": row.manager}[who]
+			want := row.allows(who)
 			p := f.post(b, row.path, url.Values{})
 			if want && p.status != http.StatusBadRequest || !want && p.status != http.StatusForbidden {
 				t.Errorf("%s posts an empty %s: %d, want allowed=%v", who, row.path, p.status, want)
@@ -96,6 +90,16 @@ func TestEveryConsoleFormByRole(t *testing.T) {
 	if after := tableCounts(t, f.db); after != before {
 		t.Fatalf("refused forms changed the database:\n%s\n%s", before, after)
 	}
+}
+
+// roleRow says which of the four roles may use a path.
+type roleRow struct {
+	path                           string
+	viewer, admin, expert, manager bool
+}
+
+func (r roleRow) allows(who string) bool {
+	return map[string]bool{"viewer": r.viewer, "admin": r.admin, "expert": r.expert, "manager": r.manager}[who]
 }
 
 // tableCounts is the row count of every table a console form can write.
@@ -270,13 +274,7 @@ func TestOrgsUsersAndTokens(t *testing.T) {
 func TestQueueShowsSLAState(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	in := models.InquiryInput{TopicURL: "https://security.microsoft.com/alerts/1", Context: "Twenty characters at least, here.", ContactEmail: "a@test.example"}
-	kind, _ := in.Validate()
-	pa := models.Principal{UserID: f.users["admin"].ID, OrgID: f.orgA.ID, Role: models.RoleCustomerAdmin}
-	pb := models.Principal{UserID: f.users["admin_b"].ID, OrgID: f.orgB.ID, Role: models.RoleCustomerAdmin}
-	fresh, _ := f.db.CreateInquiry(ctx, pa, in, kind, 48*time.Hour)
-	late, _ := f.db.CreateInquiry(ctx, pa, in, kind, 5*time.Hour)
-	gone, _ := f.db.CreateInquiry(ctx, pb, in, kind, time.Hour)
+	fresh, late, gone := f.ask("admin", 48*time.Hour), f.ask("admin", 5*time.Hour), f.ask("admin_b", time.Hour)
 	if err := f.db.ApplyInquiryChange(ctx, store.InquiryChange{InquiryID: gone.ID, Key: "b", Action: "sla_breached", At: time.Now(), Actor: models.System,
 		Status: models.InquirySubmitted, Breached: true, DueAt: time.Now().Add(-time.Minute)}); err != nil {
 		t.Fatal(err)
@@ -300,11 +298,8 @@ func TestQueueShowsSLAState(t *testing.T) {
 func TestSLAReportChart(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	in := models.InquiryInput{TopicURL: "https://security.microsoft.com/alerts/1", Context: "Twenty characters at least, here.", ContactEmail: "a@test.example"}
-	kind, _ := in.Validate()
-	pa := models.Principal{UserID: f.users["admin"].ID, OrgID: f.orgA.ID, Role: models.RoleCustomerAdmin}
 	expert := models.Principal{UserID: f.users["expert"].ID, OrgID: f.users["expert"].OrgID, Role: models.RoleExpert}
-	q, _ := f.db.CreateInquiry(ctx, pa, in, kind, 48*time.Hour)
+	q := f.ask("admin", 48*time.Hour)
 	now := time.Now().UTC()
 	msg, err := f.db.DraftMessage(ctx, expert, q.ID, "report", models.ReportConcluded, "Benign.")
 	if err != nil {
@@ -336,9 +331,7 @@ func TestSLAReportChart(t *testing.T) {
 func TestSampleUploadLimit(t *testing.T) {
 	f := newFixture(t, func(d *fixtureOptions) { d.sampleMax = 1 << 10 })
 	ctx := context.Background()
-	in := models.InquiryInput{TopicURL: "https://security.microsoft.com/alerts/1", Context: "Twenty characters at least, here.", ContactEmail: "a@test.example"}
-	kind, _ := in.Validate()
-	q, _ := f.db.CreateInquiry(ctx, models.Principal{UserID: f.users["admin"].ID, OrgID: f.orgA.ID, Role: models.RoleCustomerAdmin}, in, kind, 48*time.Hour)
+	q := f.ask("admin", 48*time.Hour)
 	b := f.signIn("admin")
 	if p := f.get(b, "/app/inquiries/"+q.ID); !strings.Contains(p.body, "at most 1 KiB") {
 		t.Fatalf("the upload form does not show the limit: %s", p.body)
@@ -389,20 +382,7 @@ func TestExpertEmailPreferences(t *testing.T) {
 func TestAlertTriageForm(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	yes := true
-	app, _, err := f.db.CreateApplication(ctx, models.Principal{UserID: f.users["admin"].ID, OrgID: f.orgA.ID, Role: models.RoleCustomerAdmin},
-		models.ApplicationInput{ContactName: "C", ContactEmail: "c@test.example", AcceptPrivacyStatement: &yes}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.db.DecideApplication(ctx, app.ID, models.ApplicationApproved, models.Principal{UserID: f.users["manager"].ID, Role: models.RoleManager}, "", "", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	a, err := f.db.RaiseAlert(ctx, models.Principal{UserID: f.users["expert"].ID, Role: models.RoleExpert}, store.NewAlert{AlertInput: models.AlertInput{
-		OrgID: f.orgA.ID, Title: "Credential theft", Severity: models.SeverityHigh, Category: "c", Devices: []models.AlertDevice{{ID: "d", Name: "n"}}}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := f.raiseAlert(f.orgA, "admin")
 	b := f.signIn("admin")
 	p := f.post(b, "/app/alerts/"+a.ID, url.Values{"status": {"resolved"}, "classification": {"false_positive"}, "determination": {"malware"}})
 	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "under false_positive must be one of") {

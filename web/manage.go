@@ -149,12 +149,7 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request, p models.Princip
 		c.fail(w, r, p, err)
 		return
 	}
-	next := ""
-	if l.NextCursor != "" {
-		q.Set("cursor", l.NextCursor)
-		next = "/app/audit?" + q.Encode()
-	}
-	data["List"], data["NextURL"] = l, next
+	data["List"], data["NextURL"] = l, nextURL("/app/audit", q, l.NextCursor)
 	c.render(w, r, http.StatusOK, "audit", p, data)
 }
 

@@ -110,11 +110,7 @@ func (c *Console) inquiries(w http.ResponseWriter, r *http.Request, p models.Pri
 		c.fail(w, r, p, err)
 		return
 	}
-	next := ""
-	if l.NextCursor != "" {
-		next = "/app/inquiries?cursor=" + url.QueryEscape(l.NextCursor)
-	}
-	c.render(w, r, http.StatusOK, "inquiries", p, pageData{"List": l, "Title": "Inquiries", "NextURL": next})
+	c.render(w, r, http.StatusOK, "inquiries", p, pageData{"List": l, "Title": "Inquiries", "NextURL": nextURL("/app/inquiries", url.Values{}, l.NextCursor)})
 }
 
 func (c *Console) queue(w http.ResponseWriter, r *http.Request, p models.Principal) {
@@ -133,13 +129,8 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, p models.Princip
 		c.fail(w, r, p, err)
 		return
 	}
-	next := ""
-	if l.NextCursor != "" {
-		q.Set("cursor", l.NextCursor)
-		next = "/app/queue?" + q.Encode()
-	}
 	c.render(w, r, http.StatusOK, "inquiries", p, pageData{"List": l, "Title": "Expert queue", "Queue": true, "Group": f.TopicGroup,
-		"Org": f.OrgID, "Orgs": orgs.Items, "NextURL": next})
+		"Org": f.OrgID, "Orgs": orgs.Items, "NextURL": nextURL("/app/queue", q, l.NextCursor)})
 }
 
 func (c *Console) inquiry(w http.ResponseWriter, r *http.Request, p models.Principal) {
@@ -263,20 +254,36 @@ func (c *Console) slaBoard(w http.ResponseWriter, r *http.Request, p models.Prin
 // alerts is the alert queue: the org's alerts (staff: every org's), newest
 // first, filtered like the API (OData $filter), e.g. severity eq 'high'.
 func (c *Console) alerts(w http.ResponseWriter, r *http.Request, p models.Principal) {
+	c.odataPage(w, r, p, "alerts", func(q url.Values) (any, error) { return c.Alerts.List(r.Context(), p, q) })
+}
+
+// odataPage renders a list filtered like the API's OData lists (50 rows
+// unless $top says otherwise); a filter that does not parse shows its error
+// beside the filter box.
+func (c *Console) odataPage(w http.ResponseWriter, r *http.Request, p models.Principal, page string, list func(url.Values) (any, error)) {
 	q := r.URL.Query()
 	if q.Get("$top") == "" {
 		q.Set("$top", "50")
 	}
-	l, err := c.Alerts.List(r.Context(), p, q)
+	l, err := list(q)
 	if err != nil {
 		if models.ErrorCode(err) == models.EINVALID {
-			c.render(w, r, http.StatusBadRequest, "alerts", p, pageData{"Filter": q.Get("$filter"), "Fields": fieldsOf(err)})
+			c.render(w, r, http.StatusBadRequest, page, p, pageData{"Filter": q.Get("$filter"), "Fields": fieldsOf(err)})
 			return
 		}
 		c.fail(w, r, p, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "alerts", p, pageData{"List": l, "Filter": q.Get("$filter")})
+	c.render(w, r, http.StatusOK, page, p, pageData{"List": l, "Filter": q.Get("$filter")})
+}
+
+// nextURL is path with q and the next page's cursor.
+func nextURL(path string, q url.Values, cursor string) string {
+	if cursor == "" {
+		return ""
+	}
+	q.Set("cursor", cursor)
+	return path + "?" + q.Encode()
 }
 
 // alert shows one alert with its devices, evidence and incident; "Ask an

@@ -91,6 +91,42 @@ func newFixture(t *testing.T, opts ...func(*fixtureOptions)) *fixture {
 	return f
 }
 
+// raiseAlert enrolls org (its admin applies, the manager approves, as the
+// workflow would record them) and raises an expert's alert for it.
+func (f *fixture) raiseAlert(org *models.Org, admin string) *models.Alert {
+	f.t.Helper()
+	ctx := context.Background()
+	yes := true
+	app, _, err := f.db.CreateApplication(ctx, models.Principal{UserID: f.users[admin].ID, OrgID: org.ID, Role: models.RoleCustomerAdmin},
+		models.ApplicationInput{ContactName: "C", ContactEmail: "c@test.example", AcceptPrivacyStatement: &yes}, time.Hour)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.db.DecideApplication(ctx, app.ID, models.ApplicationApproved, models.Principal{UserID: f.users["manager"].ID, Role: models.RoleManager}, "", "", time.Now()); err != nil {
+		f.t.Fatal(err)
+	}
+	a, err := f.db.RaiseAlert(ctx, models.Principal{UserID: f.users["expert"].ID, Role: models.RoleExpert}, store.NewAlert{AlertInput: models.AlertInput{
+		OrgID: org.ID, Title: "Credential theft", Severity: models.SeverityHigh, Category: "c", Devices: []models.AlertDevice{{ID: "d", Name: "n"}}}}, nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return a
+}
+
+// ask stores an inquiry of who's org (as a submission would, before its
+// workflow) with a progress report due in sla.
+func (f *fixture) ask(who string, sla time.Duration) *models.Inquiry {
+	f.t.Helper()
+	in := models.InquiryInput{TopicURL: "https://security.microsoft.com/alerts/1", Context: "Twenty characters at least, here.", ContactEmail: "a@test.example"}
+	kind, _ := in.Validate()
+	u := f.users[who]
+	q, err := f.db.CreateInquiry(context.Background(), models.Principal{UserID: u.ID, OrgID: u.OrgID, Role: u.Role}, in, kind, sla)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return q
+}
+
 // browser is a client with its own cookies that follows no redirect.
 func (f *fixture) browser() *http.Client {
 	jar, _ := cookiejar.New(nil)
@@ -231,24 +267,7 @@ func TestEveryConsoleRouteByRoleAndTenant(t *testing.T) {
 		t.Fatal(err)
 	}
 	// An attack notification for each org (both enrolled).
-	raise := func(org *models.Org, admin string) *models.Alert {
-		yes := true
-		app, _, err := f.db.CreateApplication(ctx, models.Principal{UserID: f.users[admin].ID, OrgID: org.ID, Role: models.RoleCustomerAdmin},
-			models.ApplicationInput{ContactName: "C", ContactEmail: "c@test.example", AcceptPrivacyStatement: &yes}, time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := f.db.DecideApplication(ctx, app.ID, models.ApplicationApproved, models.Principal{UserID: f.users["manager"].ID, Role: models.RoleManager}, "", "", time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		a, err := f.db.RaiseAlert(ctx, models.Principal{UserID: f.users["expert"].ID, Role: models.RoleExpert}, store.NewAlert{AlertInput: models.AlertInput{
-			OrgID: org.ID, Title: "Credential theft", Severity: models.SeverityHigh, Category: "c", Devices: []models.AlertDevice{{ID: "d", Name: "n"}}}}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a
-	}
-	alertA, alertB := raise(f.orgA, "admin"), raise(f.orgB, "admin_b")
+	alertA, alertB := f.raiseAlert(f.orgA, "admin"), f.raiseAlert(f.orgB, "admin_b")
 	// A sample the expert can download, attached to Alpha's inquiry as its
 	// workflow would.
 	smp, err := f.db.DraftSample(ctx, models.Principal{UserID: f.users["admin"].ID, OrgID: f.orgA.ID, Role: models.RoleCustomerAdmin}, qa.ID, "dropper.exe", []byte("MZ sample"))
@@ -265,10 +284,7 @@ func TestEveryConsoleRouteByRoleAndTenant(t *testing.T) {
 	// rules and Advanced features; admins ask; staff work the queue and
 	// read samples; managers decide applications, audit SLAs and the log,
 	// and administer orgs, people and tokens.
-	matrix := []struct {
-		path                           string
-		viewer, admin, expert, manager bool
-	}{
+	matrix := []roleRow{
 		{"/app/", true, true, true, true},
 		{"/app/me", true, true, true, true},
 		{"/app/inquiries", true, true, true, true},
@@ -302,7 +318,7 @@ func TestEveryConsoleRouteByRoleAndTenant(t *testing.T) {
 	for _, who := range []string{"viewer", "admin", "expert", "manager"} {
 		b := f.signIn(who)
 		for _, row := range matrix {
-			want := map[string]bool{"viewer": row.viewer, "admin": row.admin, "expert": row.expert, "manager": row.manager}[who]
+			want := row.allows(who)
 			p := f.get(b, row.path)
 			if want && p.status != 200 || !want && p.status != http.StatusForbidden {
 				t.Errorf("%s opens %s: %d, want allowed=%v", who, row.path, p.status, want)
