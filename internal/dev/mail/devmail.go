@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"log/slog"
 	"mime"
@@ -298,6 +299,10 @@ func (s *Sink) Register(r gin.IRouter) {
 				return !slices.ContainsFunc(m.To, func(r string) bool { return strings.EqualFold(r, to) })
 			})
 		}
+		if c.NegotiateFormat(gin.MIMEJSON, gin.MIMEHTML) == gin.MIMEHTML {
+			s.page(c, msgs) // a browser: the messages to read, links to click
+			return
+		}
 		c.JSON(http.StatusOK, msgs)
 	})
 	r.GET("/dev/mail/:id", func(c *gin.Context) {
@@ -318,6 +323,43 @@ func (s *Sink) Register(r gin.IRouter) {
 		}
 		c.JSON(http.StatusOK, m)
 	})
+}
+
+// mailPage shows the sink's messages to a person: newest first, each with
+// its text, and the links in it clickable (the console's sign-in link).
+var mailPage = template.Must(template.New("mail").Funcs(template.FuncMap{"links": links}).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>huntdesk dev mail</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:900px;margin:1.5rem auto;padding:0 1rem;color:#1d2430}
+article{border:1px solid #d9dee7;border-radius:6px;padding:.5rem 1rem;margin:1rem 0;background:#fff}
+pre{white-space:pre-wrap}small{color:#5b6575}</style></head>
+<body><h1>Mail sink</h1><p><small>Every email the dev stack sent, newest first. JSON: <code>curl /dev/mail</code>.</small></p>
+{{range .}}<article class="mail"><h2>{{.Subject}}</h2><p><small>to {{range $i, $t := .To}}{{if $i}}, {{end}}{{$t}}{{end}} · {{.ReceivedAt.Format "2006-01-02 15:04:05 MST"}} · <a href="/dev/mail/{{.ID}}?format=raw">raw</a></small></p>
+<pre>{{range links .Text}}{{if .URL}}<a href="{{.URL}}">{{.URL}}</a>{{else}}{{.Text}}{{end}}{{end}}</pre></article>
+{{else}}<p>No email yet.</p>{{end}}</body></html>`))
+
+// segment is a run of an email's text, or one link in it.
+type segment struct{ Text, URL string }
+
+var linkRe = regexp.MustCompile(`https?://[^\s<>"]+`)
+
+// links splits text into plain runs and http(s) links.
+func links(text string) []segment {
+	var out []segment
+	last := 0
+	for _, m := range linkRe.FindAllStringIndex(text, -1) {
+		out = append(out, segment{Text: text[last:m[0]]}, segment{URL: text[m[0]:m[1]]})
+		last = m[1]
+	}
+	return append(out, segment{Text: text[last:]})
+}
+
+func (s *Sink) page(c *gin.Context, msgs []Message) {
+	var buf bytes.Buffer
+	if err := mailPage.Execute(&buf, msgs); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
 }
 
 // fail answers with the API's error shape. It is a small stand-in for the

@@ -262,3 +262,33 @@ func TestSinkRefusesBadIDs(t *testing.T) {
 		t.Errorf("files that are not messages must not be listed: %+v", msgs)
 	}
 }
+
+// A browser gets the sink as a page to read, with the links in each email
+// clickable (how a newcomer signs in to the console) and the text escaped.
+func TestSinkShowsBrowsersAPage(t *testing.T) {
+	s, e := start(t, t.TempDir())
+	host, port, _ := net.SplitHostPort(s.Addr())
+	p, _ := strconv.Atoi(port)
+	m, err := mail.New(mail.Config{Host: host, Port: p, TLSPolicy: "none", From: "huntdesk@huntdesk.example"}, &mail.MemoryOutbox{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Send(context.Background(), mail.Message{Entity: "user/1", Event: "sign_in", To: []string{"ann@alpha.example"}, Template: "console_sign_in",
+		Data: struct{ Name, URL string }{"<b>Ann</b>", "http://127.0.0.1:8080/app/sign-in/hdl_abc"}}); err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/dev/mail", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, req)
+	body := w.Body.String()
+	if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") {
+		t.Fatalf("a browser gets %d %s", w.Code, w.Header().Get("Content-Type"))
+	}
+	if !strings.Contains(body, `<a href="http://127.0.0.1:8080/app/sign-in/hdl_abc">`) || strings.Contains(body, "<b>Ann</b>") {
+		t.Fatalf("the link is not clickable, or the text is not escaped: %s", body)
+	}
+	if msgs := list(t, e, "/dev/mail"); len(msgs) != 1 {
+		t.Fatalf("without Accept, JSON as before: %+v", msgs)
+	}
+}
