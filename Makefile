@@ -7,7 +7,7 @@ GO      ?= go
 PKGS    ?= ./...
 TIMEOUT ?= 20m
 
-.PHONY: run build test test-postgres vet bench fuzz record-histories screenshots docker clean lint-openapi
+.PHONY: run build test test-postgres vet bench bench-micro fuzz record-histories screenshots docker clean lint-openapi
 
 run:
 	$(GO) run ./cmd/huntdesk dev
@@ -35,7 +35,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzTopic -fuzztime 2m ./models/
 	$(GO) test -run '^$$' -fuzz FuzzRecipients -fuzztime 2m ./internal/mail/
 
-bench:
+# The load harness (needs PostgreSQL; BENCH_FLAGS scales it down, e.g.
+# BENCH_FLAGS="--rows 100000 --open 2000"): results in bench/results.
+bench: build
+	bin/huntdesk --log-format text bench $(BENCH_FLAGS)
+
+# Go micro-benchmarks of single functions.
+bench-micro:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 # Record the workflow histories of today's code that workflows/testdata lacks

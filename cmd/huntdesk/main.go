@@ -42,7 +42,7 @@ func main() {
 			slog.SetDefault(slog.New(h))
 			return nil
 		},
-		Commands: []*cli.Command{devCommand(), apiCommand(), workerCommand(), migrateCommand(), orgsCommand(), usersCommand(), tokensCommand()},
+		Commands: []*cli.Command{devCommand(), apiCommand(), workerCommand(), migrateCommand(), orgsCommand(), usersCommand(), tokensCommand(), benchCommand()},
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -1,0 +1,361 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	sdkclient "go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	devtemporal "github.com/huntdesk/huntdesk/internal/dev/temporal"
+	"github.com/huntdesk/huntdesk/internal/store"
+	"github.com/huntdesk/huntdesk/workflows"
+)
+
+// stack is the production shape on one machine: a Temporal server (the
+// embedded single-node one, in this process), `huntdesk api` and `huntdesk
+// worker` as processes of their own, PostgreSQL (a database fresh for the
+// run), and an SMTP sink that only counts.
+type stack struct {
+	cfg      Config
+	dir      string
+	dbName   string
+	dbURL    string
+	db       *store.DB
+	temporal *devtemporal.Server
+	tc       sdkclient.Client
+	sink     *sink
+	api      *proc
+	worker   *proc
+	apiURL   string
+}
+
+func startStack(ctx context.Context, cfg Config) (_ *stack, err error) {
+	s := &stack{cfg: cfg}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	if s.dir, err = os.MkdirTemp("", "huntdesk-bench-"); err != nil {
+		return nil, err
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	s.dbName = "huntdesk_bench_" + hex.EncodeToString(b)
+	if s.dbURL, err = withDatabase(cfg.DatabaseURL, s.dbName); err != nil {
+		return nil, err
+	}
+	if err := adminExec(ctx, cfg.DatabaseURL, "CREATE DATABASE "+s.dbName); err != nil {
+		return nil, fmt.Errorf("create database (is PostgreSQL up at %s?): %w", cfg.DatabaseURL, err)
+	}
+	if s.db, err = store.Open(s.dbURL); err != nil {
+		return nil, err
+	}
+	if err := s.db.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	if s.temporal, err = devtemporal.Start(devtemporal.Options{DatabaseFile: filepath.Join(s.dir, "temporal.db"), FrontendAddr: "127.0.0.1:0",
+		SearchAttributes: workflows.SearchAttributeTypes(), Logger: slog.New(slog.DiscardHandler)}); err != nil {
+		return nil, err
+	}
+	if s.tc, err = sdkclient.Dial(sdkclient.Options{HostPort: s.temporal.FrontendAddr(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))}); err != nil {
+		return nil, err
+	}
+	if s.sink, err = startSink(); err != nil {
+		return nil, err
+	}
+	httpPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	metricsPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	s.apiURL = "http://127.0.0.1:" + strconv.Itoa(httpPort)
+	smtpHost, smtpPort, _ := net.SplitHostPort(s.sink.addr())
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.dir, "HUNTDESK_LOG_LEVEL=warn",
+		"DATABASE_URL=" + s.dbURL, "TEMPORAL_ADDRESS=" + s.temporal.FrontendAddr(),
+		"HUNTDESK_SMTP_HOST=" + smtpHost, "HUNTDESK_SMTP_PORT=" + smtpPort, "HUNTDESK_SMTP_TLS=none",
+		"HUNTDESK_PUBLIC_URL=" + s.apiURL, "HUNTDESK_RATE_LIMIT=-1"}
+	s.api = &proc{name: "api", bin: cfg.Bin, args: []string{"api"}, log: filepath.Join(s.dir, "api.log"),
+		env: append(env, "HUNTDESK_HTTP_ADDR=127.0.0.1:"+strconv.Itoa(httpPort), "HUNTDESK_HTTP_MAX_CONNS=4096"), ready: httpReady(s.apiURL + "/readyz")}
+	s.worker = &proc{name: "worker", bin: cfg.Bin, args: []string{"worker"}, log: filepath.Join(s.dir, "worker.log"),
+		env: append(env, "HUNTDESK_WORKER_METRICS_ADDR=127.0.0.1:"+strconv.Itoa(metricsPort)), ready: httpReady("http://127.0.0.1:" + strconv.Itoa(metricsPort) + "/metrics")}
+	if err := s.api.start(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.worker.start(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *stack) close() {
+	for _, p := range []*proc{s.worker, s.api} {
+		if p != nil {
+			p.stop()
+		}
+	}
+	if s.sink != nil {
+		s.sink.close()
+	}
+	if s.tc != nil {
+		s.tc.Close()
+	}
+	if s.temporal != nil {
+		s.temporal.Stop()
+	}
+	if s.db != nil {
+		s.db.Close()
+	}
+	if s.dbName != "" && !s.cfg.Keep {
+		if err := adminExec(context.Background(), s.cfg.DatabaseURL, "DROP DATABASE IF EXISTS "+s.dbName+" WITH (FORCE)"); err != nil {
+			slog.Warn("drop the bench database", "name", s.dbName, "err", err)
+		}
+	}
+	if s.dir != "" && !s.cfg.Keep {
+		os.RemoveAll(s.dir)
+	}
+}
+
+func adminExec(ctx context.Context, url, stmt string) error {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, stmt)
+	return err
+}
+
+// withDatabase returns base with its database replaced by name.
+func withDatabase(base, name string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+// proc is one huntdesk process the bench runs and measures.
+type proc struct {
+	name, bin, log string
+	args, env      []string
+	ready          func(context.Context) error
+	cmd            *exec.Cmd
+	done           chan struct{}
+}
+
+func (p *proc) start(ctx context.Context) error {
+	f, err := os.Create(p.log)
+	if err != nil {
+		return err
+	}
+	p.cmd = exec.Command(p.bin, p.args...)
+	p.cmd.Env, p.cmd.Stdout, p.cmd.Stderr = p.env, f, f
+	if err := p.cmd.Start(); err != nil {
+		f.Close()
+		return fmt.Errorf("start %s: %w", p.name, err)
+	}
+	p.done = make(chan struct{})
+	go func() { p.cmd.Wait(); f.Close(); close(p.done) }()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited while starting: %s", p.name, tail(p.log))
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		if err := p.ready(ctx); err == nil {
+			return nil
+		} else if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after 2 minutes: %v: %s", p.name, err, tail(p.log))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (p *proc) stop() {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// rss is the process's resident memory in bytes, from /proc.
+func (p *proc) rss() int64 { return rssOf(p.cmd.Process.Pid) }
+
+func rssOf(pid int) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func tail(path string) string {
+	b, _ := os.ReadFile(path)
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return string(b)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func httpReady(u string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s: %d", u, res.StatusCode)
+		}
+		return nil
+	}
+}
+
+// sink is an SMTP server that keeps, for each email, only when it arrived,
+// by huntdesk's X-Huntdesk-Event header (entity/event/audience): enough to
+// know that an acknowledgement went out, without disk or parsing costs of
+// its own in the measurement.
+type sink struct {
+	srv *smtp.Server
+	ln  net.Listener
+
+	mu      sync.Mutex
+	arrived map[string]time.Time
+	changed chan struct{}
+}
+
+func startSink() (*sink, error) {
+	s := &sink{arrived: map[string]time.Time{}, changed: make(chan struct{})}
+	s.srv = smtp.NewServer(s)
+	s.srv.Domain, s.srv.AllowInsecureAuth = "localhost", true
+	s.srv.MaxMessageBytes, s.srv.MaxRecipients = 1<<20, 100
+	var err error
+	if s.ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		return nil, err
+	}
+	go s.srv.Serve(s.ln)
+	return s, nil
+}
+
+func (s *sink) addr() string { return s.ln.Addr().String() }
+func (s *sink) close()       { s.srv.Close() }
+
+func (s *sink) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }
+
+type session struct{ s *sink }
+
+func (x *session) Mail(string, *smtp.MailOptions) error { return nil }
+func (x *session) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (x *session) Reset()                               {}
+func (x *session) Logout() error                        { return nil }
+func (x *session) Data(r io.Reader) error {
+	m, err := mail.ReadMessage(r)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, m.Body)
+	ev := m.Header.Get("X-Huntdesk-Event")
+	x.s.mu.Lock()
+	if _, seen := x.s.arrived[ev]; !seen {
+		x.s.arrived[ev] = time.Now()
+	}
+	close(x.s.changed)
+	x.s.changed = make(chan struct{})
+	x.s.mu.Unlock()
+	return nil
+}
+
+// waitAll waits until an email for each event has arrived and returns when
+// each did.
+func (s *sink) waitAll(ctx context.Context, events []string) ([]time.Time, error) {
+	out := make([]time.Time, len(events))
+	for {
+		s.mu.Lock()
+		missing := 0
+		for i, ev := range events {
+			if t, ok := s.arrived[ev]; ok {
+				out[i] = t
+			} else {
+				missing++
+			}
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		if missing == 0 {
+			return out, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%d of %d emails did not arrive: %w", missing, len(events), ctx.Err())
+		}
+	}
+}
+
+// count is how many emails whose event starts with prefix arrived.
+func (s *sink) count(prefix string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for ev := range s.arrived {
+		if strings.HasPrefix(ev, prefix) {
+			n++
+		}
+	}
+	return n
+}
