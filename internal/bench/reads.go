@@ -54,7 +54,9 @@ func load(ctx context.Context, st *stack, cfg Config) (LoadStats, error) {
 	}
 	span := 90 * 24 * time.Hour // the rows' creation times cover 90 days
 	at := func(i int) time.Time { return now.Add(-span + time.Duration(int64(span)/int64(cfg.Rows)*int64(i))) }
-	id := func(prefix string, i int, t time.Time) string { return fmt.Sprintf("%s_%012x%020x", prefix, t.UnixMilli(), i) }
+	id := func(prefix string, i int, t time.Time) string {
+		return fmt.Sprintf("%s_%012x%020x", prefix, t.UnixMilli(), i)
+	}
 	statuses := []string{"concluded", "concluded", "concluded", "concluded", "concluded", "concluded", "concluded", "submitted", "in_progress", "awaiting_customer"}
 	far := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 	_, err = conn.CopyFrom(ctx, pgx.Identifier{"inquiries"},
@@ -105,7 +107,9 @@ func load(ctx context.Context, st *stack, cfg Config) (LoadStats, error) {
 		return LoadStats{}, fmt.Errorf("alerts: %w", err)
 	}
 	_, err = conn.CopyFrom(ctx, pgx.Identifier{"alert_devices"}, []string{"alert_id", "device_id", "device_name"},
-		rowsOf(cfg.Rows, func(i int) []any { return []any{alertID(i), "dev-" + strconv.Itoa(i%5000), "HOST-" + strconv.Itoa(i%5000)} }))
+		rowsOf(cfg.Rows, func(i int) []any {
+			return []any{alertID(i), "dev-" + strconv.Itoa(i%5000), "HOST-" + strconv.Itoa(i%5000)}
+		}))
 	if err != nil {
 		return LoadStats{}, fmt.Errorf("alert devices: %w", err)
 	}
@@ -379,4 +383,3 @@ func measureStart(ctx context.Context, cfg Config, f *Footprint) error {
 }
 
 func selfPID() int { return os.Getpid() }
-
