@@ -105,10 +105,11 @@ func apiCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "api",
 		Usage: "serve the HTTP API (stateless; run as many as you like)",
-		Flags: append(append(apiFlags(":8080"), smtpFlags()...), databaseFlag, temporalAddrFlag, temporalNamespaceFlag, publicURLFlag,
+		Flags: append(append(apiFlags(":8080"), smtpFlags()...), databaseFlag, temporalAddrFlag, temporalNamespaceFlag, publicURLFlag, pprofFlag,
 			&cli.BoolFlag{Name: "search-attributes", Value: true, EnvVars: []string{"HUNTDESK_SEARCH_ATTRIBUTES"},
 				Usage: "new cases keep the Huntdesk* search attributes up to date (register them on the namespace first)"}),
 		Action: func(c *cli.Context) error {
+			startPprof(c)
 			db, err := openDB(c)
 			if err != nil {
 				return err
@@ -165,9 +166,10 @@ func workerCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "worker",
 		Usage: "run the Temporal worker (stateless; run as many as you like)",
-		Flags: append(smtpFlags(), databaseFlag, temporalAddrFlag, temporalNamespaceFlag, publicURLFlag,
+		Flags: append(smtpFlags(), databaseFlag, temporalAddrFlag, temporalNamespaceFlag, publicURLFlag, pprofFlag,
 			&cli.StringFlag{Name: "metrics-addr", Value: ":9090", EnvVars: []string{"HUNTDESK_WORKER_METRICS_ADDR"}, Usage: "where the worker serves /metrics (empty: nowhere)"}),
 		Action: func(c *cli.Context) error {
+			startPprof(c)
 			db, err := openDB(c)
 			if err != nil {
 				return err

@@ -109,6 +109,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	log := cfg.Logger
 	host, _ := os.Hostname()
 	res := &Results{Date: time.Now().UTC(), Machine: fmt.Sprintf("%s, %d cores, %s/%s, %s", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())}
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return nil, err
+	}
 	log.Info("starting the stack")
 	st, err := startStack(ctx, cfg)
 	if err != nil {

@@ -48,6 +48,7 @@ type stack struct {
 	api      *proc
 	worker   *proc
 	apiURL   string
+	pprof    map[string]string // process name → its /debug/pprof address
 }
 
 func startStack(ctx context.Context, cfg Config) (_ *stack, err error) {
@@ -94,15 +95,23 @@ func startStack(ctx context.Context, cfg Config) (_ *stack, err error) {
 		return nil, err
 	}
 	s.apiURL = "http://127.0.0.1:" + strconv.Itoa(httpPort)
+	s.pprof = map[string]string{}
+	for _, name := range []string{"api", "worker"} {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s.pprof[name] = "127.0.0.1:" + strconv.Itoa(port)
+	}
 	smtpHost, smtpPort, _ := net.SplitHostPort(s.sink.addr())
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.dir, "HUNTDESK_LOG_LEVEL=warn",
 		"DATABASE_URL=" + s.dbURL, "TEMPORAL_ADDRESS=" + s.temporal.FrontendAddr(),
 		"HUNTDESK_SMTP_HOST=" + smtpHost, "HUNTDESK_SMTP_PORT=" + smtpPort, "HUNTDESK_SMTP_TLS=none",
 		"HUNTDESK_PUBLIC_URL=" + s.apiURL, "HUNTDESK_RATE_LIMIT=-1"}
 	s.api = &proc{name: "api", bin: cfg.Bin, args: []string{"api"}, log: filepath.Join(s.dir, "api.log"),
-		env: append(env, "HUNTDESK_HTTP_ADDR=127.0.0.1:"+strconv.Itoa(httpPort), "HUNTDESK_HTTP_MAX_CONNS=4096"), ready: httpReady(s.apiURL + "/readyz")}
+		env: append(env, "HUNTDESK_HTTP_ADDR=127.0.0.1:"+strconv.Itoa(httpPort), "HUNTDESK_HTTP_MAX_CONNS=4096", "HUNTDESK_PPROF_ADDR="+s.pprof["api"]), ready: httpReady(s.apiURL + "/readyz")}
 	s.worker = &proc{name: "worker", bin: cfg.Bin, args: []string{"worker"}, log: filepath.Join(s.dir, "worker.log"),
-		env: append(env, "HUNTDESK_WORKER_METRICS_ADDR=127.0.0.1:"+strconv.Itoa(metricsPort)), ready: httpReady("http://127.0.0.1:" + strconv.Itoa(metricsPort) + "/metrics")}
+		env: append(env, "HUNTDESK_WORKER_METRICS_ADDR=127.0.0.1:"+strconv.Itoa(metricsPort), "HUNTDESK_PPROF_ADDR="+s.pprof["worker"]), ready: httpReady("http://127.0.0.1:" + strconv.Itoa(metricsPort) + "/metrics")}
 	if err := s.api.start(ctx); err != nil {
 		return nil, err
 	}
@@ -138,6 +147,30 @@ func (s *stack) close() {
 	if s.dir != "" && !s.cfg.Keep {
 		os.RemoveAll(s.dir)
 	}
+}
+
+// profile saves a profile of process name to path: "profile" (CPU, over
+// d) or "goroutine" (where every goroutine waits, now, as text).
+func (s *stack) profile(ctx context.Context, name, kind string, d time.Duration, path string) error {
+	u := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.pprof[name], int(d.Seconds()))
+	if kind == "goroutine" {
+		u = fmt.Sprintf("http://%s/debug/pprof/goroutine?debug=1", s.pprof[name])
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, res.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func adminExec(ctx context.Context, url, stmt string) error {

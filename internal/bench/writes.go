@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"sync"
 	"time"
 
 	sdkclient "go.temporal.io/sdk/client"
@@ -94,6 +96,22 @@ func measureSubmit(ctx context.Context, st *stack, cl *client, pp *people, cfg C
 		n := cfg.SubmitN
 		ids := make([]string, n)
 		starts := make([]time.Time, n)
+		var prof sync.WaitGroup
+		if c == 32 { // where the time goes: CPU profiles of both processes under load
+			for _, name := range []string{"api", "worker"} {
+				prof.Go(func() {
+					if err := st.profile(ctx, name, "profile", 5*time.Second, filepath.Join(cfg.OutDir, name+"-submit-c32.pprof")); err != nil {
+						cfg.Logger.Warn("profile", "process", name, "err", err)
+					}
+				})
+				prof.Go(func() {
+					time.Sleep(2 * time.Second)
+					if err := st.profile(ctx, name, "goroutine", 0, filepath.Join(cfg.OutDir, name+"-submit-c32-goroutines.txt")); err != nil {
+						cfg.Logger.Warn("profile", "process", name, "err", err)
+					}
+				})
+			}
+		}
 		ds, wall, err := parallel(ctx, n, c, func(ctx context.Context, i int) error {
 			starts[i] = time.Now()
 			var q inquiryReply
@@ -104,6 +122,7 @@ func measureSubmit(ctx context.Context, st *stack, cl *client, pp *people, cfg C
 		if err != nil {
 			return nil, err
 		}
+		prof.Wait()
 		events := make([]string, n)
 		for i, id := range ids {
 			events[i] = "inquiry/" + id + "/ack/contact"

@@ -183,10 +183,12 @@ func pendingStart(ctx context.Context, db *store.DB, entity, id string, err erro
 func summary(ctx context.Context, db *store.DB, ws *store.WorkflowStart) string {
 	switch ws.Entity {
 	case "inquiry":
-		if q, err := db.Inquiry(ctx, "", ws.EntityID); err == nil {
-			s := "Inquiry from " + orgName(ctx, db, q.OrgID)
-			if q.TopicGroup != nil {
-				s += " — " + strings.ReplaceAll(string(*q.TopicGroup), "_", " ")
+		// One light read: the whole inquiry (reports, samples, timeline)
+		// is not needed for a name, and this runs on every submit.
+		if org, group, err := db.InquirySummary(ctx, ws.EntityID); err == nil {
+			s := "Inquiry from " + org
+			if group != "" {
+				s += " — " + strings.ReplaceAll(group, "_", " ")
 			}
 			return s
 		}

@@ -101,6 +101,24 @@ func (db *DB) Orgs(ctx context.Context, p models.Page) (models.List[models.Org],
 	return pageByID(db.gorm.WithContext(ctx).Model(&models.Org{}), p, func(o models.Org) string { return o.ID })
 }
 
+// InquirySummary is what names an inquiry's workflow: its org's name and
+// its topic group ("" when none), in one query.
+func (db *DB) InquirySummary(ctx context.Context, id string) (org, group string, err error) {
+	var row struct {
+		Name       string
+		TopicGroup *string
+	}
+	err = db.gorm.WithContext(ctx).Table("inquiries").Select("orgs.name, inquiries.topic_group").
+		Joins("JOIN orgs ON orgs.id = inquiries.org_id").Where("inquiries.id = ?", id).Take(&row).Error
+	if err != nil {
+		return "", "", notFound(err, "inquiry")
+	}
+	if row.TopicGroup != nil {
+		group = *row.TopicGroup
+	}
+	return row.Name, group, nil
+}
+
 // OrgNames maps each of ids to its org's name, in one query (a list page
 // names the orgs of its rows).
 func (db *DB) OrgNames(ctx context.Context, ids []string) (map[string]string, error) {
