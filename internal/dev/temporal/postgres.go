@@ -68,10 +68,12 @@ func postgresConfigs(rawURL string) (main, vis *config.SQL, err error) {
 		Password:        pass,
 		ConnectAddr:     net.JoinHostPort(host, port),
 		ConnectProtocol: "tcp",
-		// A single-node server: a handful of connections each is plenty, and
-		// PostgreSQL's default of 100 connections is shared with huntdesk.
-		MaxConns:          20,
-		MaxIdleConns:      10,
+		// Every service of the single node (frontend, history, matching,
+		// worker) opens its own pools, main and visibility: a few
+		// connections each is plenty, and PostgreSQL's default of 100
+		// connections is shared with huntdesk.
+		MaxConns:          8,
+		MaxIdleConns:      4,
 		ConnectAttributes: attrs,
 	}
 	m, v := base, base
