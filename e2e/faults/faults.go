@@ -26,7 +26,9 @@ type fault struct {
 	pending []string
 }
 
-func (f *fault) note(format string, args ...any) { f.Notes = append(f.Notes, fmt.Sprintf(format, args...)) }
+func (f *fault) note(format string, args ...any) {
+	f.Notes = append(f.Notes, fmt.Sprintf(format, args...))
+}
 
 // waitReady waits until every API answers /readyz 200 (bounded).
 func waitReady(ctx context.Context, s *stack) time.Time {
