@@ -248,8 +248,10 @@ func checkEmails(ctx context.Context, s *stack, r *results) error {
 	}
 
 	arrived := map[string]int{}
+	got := map[string][]received{}
 	for _, m := range s.sink.messages() {
 		arrived[m.MessageID]++
+		got[m.MessageID] = append(got[m.MessageID], m)
 	}
 	r.emails.Expected = len(status)
 	for id, st := range status {
@@ -271,7 +273,11 @@ func checkEmails(ctx context.Context, s *stack, r *results) error {
 		default:
 			r.emails.Arrived++
 			r.emails.Duplicates += n - 1
-			r.fail("email %s: arrived %d times", id, n)
+			var at []string
+			for _, m := range got[id] {
+				at = append(at, m.At.Format("15:04:05.000"))
+			}
+			r.fail("email %s (%s): arrived %d times, at %s", id, got[id][0].Event, n, strings.Join(at, ", "))
 		}
 	}
 	for id := range arrived {
