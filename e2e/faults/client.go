@@ -26,6 +26,9 @@ type attempt struct {
 	Err     string // transport error: refused, reset, timeout, …
 	Code    string // the JSON error's code, when there is one
 	BadBody bool   // an error status without the API's JSON error shape
+	// InProgress: a 409 because another attempt holds the Idempotency-Key
+	// (a killed API's, until its lease runs out); retried.
+	InProgress bool
 }
 
 // api is the suite's client of the two APIs: it spreads requests over them,
@@ -155,6 +158,7 @@ func (a *api) once(ctx context.Context, i int, r req, body []byte, ct string) (i
 			at.BadBody = true
 		}
 		at.Code = e.Error.Code
+		at.InProgress = resp.StatusCode == 409 && strings.Contains(e.Error.Message, "still in progress")
 		if resp.StatusCode >= 500 {
 			slog.Debug("retrying", "op", r.op, "api", i, "status", resp.StatusCode, "body", truncate(out))
 		}

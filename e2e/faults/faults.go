@@ -154,13 +154,14 @@ func restartPostgres(ctx context.Context, s *stack) *fault {
 	return f
 }
 
-// killTemporal SIGKILLs the Temporal server and starts it again.
-func killTemporal(ctx context.Context, s *stack) *fault {
-	f := &fault{Name: "Temporal server SIGKILLed", Start: time.Now(), APIs: []int{0, 1}}
+// killTemporal SIGKILLs the Temporal server and starts it again after down:
+// longer than the API's patience, so updates answer 503 and creates 202.
+func killTemporal(ctx context.Context, s *stack, down time.Duration) *fault {
+	f := &fault{Name: fmt.Sprintf("Temporal server SIGKILLed, down %s", down), Start: time.Now(), APIs: []int{0, 1}}
 	if f.Err = s.temporal.kill(); f.Err != nil {
 		return f
 	}
-	sleep(ctx, 3*time.Second)
+	sleep(ctx, down)
 	f.Err = s.temporal.start(ctx)
 	f.End = time.Now()
 	f.Recovered = waitReady(ctx, s)

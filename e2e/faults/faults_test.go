@@ -94,8 +94,8 @@ func TestFaults(t *testing.T) {
 		{at: span * 42 / 100, name: "API kill", do: killAPI},
 		{at: span * 52 / 100, name: "PostgreSQL restart", do: restartPostgres},
 		{at: span * 62 / 100, name: "worker kill 2", do: func(ctx context.Context, s *stack) *fault { return killWorker(ctx, s, 2) }},
-		{at: span * 68 / 100, name: "Temporal kill", do: killTemporal},
-		{at: span * 79 / 100, name: "slow connections", do: func(ctx context.Context, s *stack) *fault { return slowConns(ctx, s, 3000, span*16/100) }},
+		{at: span * 66 / 100, name: "Temporal kill", do: func(ctx context.Context, s *stack) *fault { return killTemporal(ctx, s, 20*time.Second) }},
+		{at: span * 82 / 100, name: "slow connections", do: func(ctx context.Context, s *stack) *fault { return slowConns(ctx, s, 3000, span*15/100) }},
 	}
 	if os.Getenv("HUNTDESK_FAULTS_NONE") == "1" {
 		steps = nil // the load alone: a baseline

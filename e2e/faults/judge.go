@@ -37,7 +37,7 @@ func (v *verdict) fail(format string, args ...any) {
 
 // answers summarises the attempts on the fault's APIs during its window.
 type answers struct {
-	total, ok, unavailable, other5xx, badBody, noAnswer, transport int
+	total, ok, unavailable, other5xx, badBody, noAnswer, transport, inProgress int
 	maxAnswer                                                      time.Duration
 	codes                                                          map[int]int
 }
@@ -64,11 +64,15 @@ func tally(att []attempt, f *fault) answers {
 			a.ok++
 		case x.Status == 503 && x.Code == "unavailable" && !x.BadBody:
 			a.unavailable++
+		case x.InProgress:
+			a.inProgress++
 		case x.Status >= 500:
 			a.other5xx++
 		}
-		if x.Status != 0 {
+		if x.Status != 0 && !x.InProgress {
 			a.codes[x.Status]++
+		}
+		if x.Status != 0 {
 			a.maxAnswer = max(a.maxAnswer, x.Dur)
 			if x.Status >= 400 && x.BadBody {
 				a.badBody++
@@ -91,6 +95,9 @@ func judge(f *fault, att []attempt, w *watchers, wantRed bool) *verdict {
 	v.Checked = "answers within " + answerBound.String() + ": 2xx or 503 with the JSON error, never a 500, never a hang"
 	v.count("window %s", f.Recovered.Sub(f.Start).Round(100*time.Millisecond))
 	v.count("%d requests: %d 2xx, %d 503", a.total, a.ok, a.unavailable)
+	if a.inProgress > 0 {
+		v.count("%d 409 'key still in progress' (a killed API's key until its 60 s lease ends; retried)", a.inProgress)
+	}
 	if other := otherCodes(a.codes); other != "" {
 		v.count("other answers %s", other)
 	}
