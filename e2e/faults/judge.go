@@ -38,8 +38,8 @@ func (v *verdict) fail(format string, args ...any) {
 // answers summarises the attempts on the fault's APIs during its window.
 type answers struct {
 	total, ok, unavailable, other5xx, badBody, noAnswer, transport, inProgress int
-	maxAnswer                                                      time.Duration
-	codes                                                          map[int]int
+	maxAnswer                                                                  time.Duration
+	codes                                                                      map[int]int
 }
 
 func tally(att []attempt, f *fault) answers {
