@@ -91,10 +91,10 @@ func TestFaults(t *testing.T) {
 	steps := []step{
 		{at: span * 5 / 100, name: "worker kill 1", do: func(ctx context.Context, s *stack) *fault { return killWorker(ctx, s, 1) }},
 		{at: span * 12 / 100, name: "SMTP outage", do: func(ctx context.Context, s *stack) *fault { return smtpOutage(ctx, s, span*13/100) }},
-		{at: span * 42 / 100, name: "API kill", do: killAPI},
-		{at: span * 52 / 100, name: "PostgreSQL restart", do: restartPostgres},
-		{at: span * 62 / 100, name: "worker kill 2", do: func(ctx context.Context, s *stack) *fault { return killWorker(ctx, s, 2) }},
-		{at: span * 66 / 100, name: "Temporal kill", do: func(ctx context.Context, s *stack) *fault { return killTemporal(ctx, s, 20*time.Second) }},
+		{at: span * 41 / 100, name: "API kill", do: killAPI},
+		{at: span * 49 / 100, name: "PostgreSQL restart", do: restartPostgres},
+		{at: span * 57 / 100, name: "worker kill 2", do: func(ctx context.Context, s *stack) *fault { return killWorker(ctx, s, 2) }},
+		{at: span * 65 / 100, name: "Temporal kill", do: func(ctx context.Context, s *stack) *fault { return killTemporal(ctx, s, 20*time.Second) }},
 		{at: span * 82 / 100, name: "slow connections", do: func(ctx context.Context, s *stack) *fault { return slowConns(ctx, s, 3000, span*15/100) }},
 	}
 	if os.Getenv("HUNTDESK_FAULTS_NONE") == "1" {
@@ -176,14 +176,11 @@ func slaComplete(r *results, led *ledger) bool {
 // verdicts judges every fault and every promise.
 func verdicts(faults []*fault, att []attempt, w *watchers, r *results, led *ledger, settled time.Time) []*verdict {
 	var rows []*verdict
-	var smtp *fault
 	for _, f := range faults {
 		red := strings.HasPrefix(f.Name, "PostgreSQL") || strings.HasPrefix(f.Name, "Temporal")
 		v := judge(f, att, w, red)
 		clocksIn(v, r)
 		switch {
-		case strings.HasPrefix(f.Name, "SMTP"):
-			smtp = f
 		case strings.HasPrefix(f.Name, "API 1"):
 			v.Checked += "; the cases it recorded without a workflow were started by the reconciler"
 			started := 0
@@ -232,7 +229,7 @@ func verdicts(faults []*fault, att []attempt, w *watchers, r *results, led *ledg
 			load.fail("%s", p)
 		}
 	}
-	rows = append(rows, load, wf, em, judgeSLA(r, led, smtp))
+	rows = append(rows, load, wf, em, judgeSLA(r, led, faults))
 	return rows
 }
 
