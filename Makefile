@@ -7,7 +7,7 @@ GO      ?= go
 PKGS    ?= ./...
 TIMEOUT ?= 20m
 
-.PHONY: run build test test-postgres vet bench bench-micro fuzz record-histories screenshots docker clean lint-openapi
+.PHONY: run build test test-postgres test-faults vet bench bench-micro fuzz record-histories screenshots docker clean lint-openapi
 
 run:
 	$(GO) run ./cmd/huntdesk dev
@@ -24,6 +24,14 @@ test:
 
 test-postgres:
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable} $(GO) test -count=1 -timeout $(TIMEOUT) $(PKGS)
+
+# The fault suite (README, Reliability): huntdesk temporal, two APIs and a
+# worker as processes on a fresh PostgreSQL database, under load, while it
+# kills them, breaks SMTP, holds thousands of connections and restarts the
+# local PostgreSQL cluster (HUNTDESK_FAULTS_PG_RESTART overrides the command).
+# About three minutes; prints a summary table.
+test-faults: build
+	HUNTDESK_FAULTS=1 HUNTDESK_FAULTS_BIN=$(CURDIR)/bin/huntdesk $(GO) test -count=1 -v -timeout 15m -run '^TestFaults$$' ./e2e/faults/
 
 vet:
 	$(GO) vet $(PKGS)

@@ -61,7 +61,7 @@ func (s *Server) raiseAlert(c *gin.Context, p models.Principal) (int, any, error
 	if err := decode(c, &in); err != nil {
 		return 0, nil, err
 	}
-	a, err := s.Alerts.Raise(c, p, in)
+	a, err := s.Alerts.Raise(idem(c), p, in)
 	return http.StatusCreated, a, err
 }
 

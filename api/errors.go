@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/huntdesk/huntdesk/internal/store"
 	"github.com/huntdesk/huntdesk/models"
 )
 
@@ -64,6 +65,11 @@ func errorResponse(c *gin.Context, err error) (int, errorBody) {
 	body := errorBody{Error: errorDetail{RequestID: requestID(c)}}
 	if errors.As(err, &e) {
 		body.Error.Code, body.Error.Message, body.Error.Fields = e.Code, e.Message, e.Fields
+	} else if store.IsConnLoss(err) {
+		// The database went away under the request (a restart, a failover)
+		// on a path that did not map it: an outage, worth a retry.
+		body.Error.Code, body.Error.Message = models.EUNAVAILABLE, "database unavailable"
+		logger(c).Warn("database unavailable", "err", err)
 	} else if errors.Is(err, context.DeadlineExceeded) {
 		// The request's deadline (the server's write timeout) ran out while a
 		// dependency was slow: worth a retry, like any other outage.

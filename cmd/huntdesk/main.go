@@ -3,6 +3,7 @@
 //	huntdesk dev      everything in one process, on SQLite files (make run)
 //	huntdesk api      the HTTP API       (production: PostgreSQL + Temporal)
 //	huntdesk worker   the Temporal worker (production)
+//	huntdesk temporal a single-node Temporal server (SQLite or PostgreSQL)
 //	huntdesk migrate  apply database migrations
 //	huntdesk orgs|users|tokens …   administer without the API
 //
@@ -42,7 +43,7 @@ func main() {
 			slog.SetDefault(slog.New(h))
 			return nil
 		},
-		Commands: []*cli.Command{devCommand(), apiCommand(), workerCommand(), migrateCommand(), orgsCommand(), usersCommand(), tokensCommand(), benchCommand()},
+		Commands: []*cli.Command{devCommand(), temporalCommand(), apiCommand(), workerCommand(), migrateCommand(), orgsCommand(), usersCommand(), tokensCommand(), benchCommand()},
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

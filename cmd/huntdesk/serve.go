@@ -167,7 +167,9 @@ func workerCommand() *cli.Command {
 		Name:  "worker",
 		Usage: "run the Temporal worker (stateless; run as many as you like)",
 		Flags: append(smtpFlags(), databaseFlag, temporalAddrFlag, temporalNamespaceFlag, publicURLFlag, pprofFlag,
-			&cli.StringFlag{Name: "metrics-addr", Value: ":9090", EnvVars: []string{"HUNTDESK_WORKER_METRICS_ADDR"}, Usage: "where the worker serves /metrics (empty: nowhere)"}),
+			&cli.StringFlag{Name: "metrics-addr", Value: ":9090", EnvVars: []string{"HUNTDESK_WORKER_METRICS_ADDR"}, Usage: "where the worker serves /metrics (empty: nowhere)"},
+			&cli.DurationFlag{Name: "reconcile-every", Value: worker.ReconcileEvery, EnvVars: []string{"HUNTDESK_RECONCILE_EVERY"},
+				Usage: "how often the worker starts the workflows of cases recorded without one (an API that died between the row and the start)"}),
 		Action: func(c *cli.Context) error {
 			startPprof(c)
 			db, err := openDB(c)
@@ -198,7 +200,11 @@ func workerCommand() *cli.Command {
 			defer tc.Close()
 			w := worker.New(tc, &activities.Activities{DB: db, Mail: mailer, PublicURL: publicURL(c)})
 			go worker.Housekeeping(c.Context, db, time.Hour)
-			go worker.Reconcile(c.Context, db, tc, worker.ReconcileEvery)
+			every := c.Duration("reconcile-every")
+			if every <= 0 {
+				return fmt.Errorf("HUNTDESK_RECONCILE_EVERY must be positive")
+			}
+			go worker.Reconcile(c.Context, db, tc, every)
 			slog.Info("worker running", "temporal", c.String("temporal-address"), "namespace", c.String("temporal-namespace"))
 			return w.Run(workerInterrupt(c.Context))
 		},

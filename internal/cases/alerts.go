@@ -34,11 +34,18 @@ func (s *Alerts) Raise(ctx context.Context, p models.Principal, in models.AlertI
 		return nil, err
 	}
 	var starts []*store.WorkflowStart
+	// With an Idempotency-Key, a retry (its first attempt's answer lost, its
+	// key released or taken over) finds the alert that attempt raised.
 	a, err := s.DB.RaiseAlert(ctx, p, store.NewAlert{AlertInput: in, ServiceSource: models.SourceDefenderForEndpoint,
-		DetectionSource: models.SourceDefenderExperts, Tags: []string{models.TagEndpointAttackNotification}},
+		DetectionSource: models.SourceDefenderExperts, Tags: []string{models.TagEndpointAttackNotification}, RequestKey: derive(ctx, p, "alerts/raise")},
 		func(tx *gorm.DB, a *models.Alert) error { return s.recordStarts(tx, []*models.Alert{a}, &starts) })
 	if err != nil {
 		return nil, err
+	}
+	if len(starts) == 0 { // the first attempt's alert: its start may still be pending
+		if ws, err := s.DB.StartOf(ctx, "alert", a.ID); err == nil && ws.StartedAt == nil {
+			starts = append(starts, ws)
+		}
 	}
 	s.start(ctx, starts)
 	return s.DB.Alert(ctx, p.Scope(), a.ID)

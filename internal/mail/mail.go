@@ -36,6 +36,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/textproto"
 	"slices"
@@ -253,10 +254,35 @@ func (m *Mailer) Send(ctx context.Context, msg Message) (string, error) {
 		return id, fmt.Errorf("mail: send %s: %w", id, err)
 	}
 	m.observed(msg.Template, ResultSent)
-	if err := m.outbox.MarkSent(rec, id, time.Now()); err != nil {
+	if err := markSent(rec, m.outbox, id, time.Now()); err != nil {
 		return id, fmt.Errorf("mail: outbox: mark %s sent: %w", id, err)
 	}
 	return id, nil
+}
+
+// MarkSentPatience is how long Send keeps trying to record a delivered
+// email as sent while the outbox's database is unreachable (a restart, a
+// failover). Failing instead would make the caller's retry deliver it again.
+// It stays well inside the email activity's start-to-close timeout.
+var MarkSentPatience = time.Minute
+
+// markSent records a delivery, retrying with backoff for MarkSentPatience.
+func markSent(ctx context.Context, ob Outbox, id string, at time.Time) error {
+	deadline := time.Now().Add(MarkSentPatience)
+	wait := 100 * time.Millisecond
+	for {
+		err := ob.MarkSent(ctx, id, at)
+		if err == nil || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		slog.Warn("mail: recording a delivered email failed; retrying", "message_id", id, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
 }
 
 func (m *Mailer) observed(template, result string) {

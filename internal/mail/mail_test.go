@@ -494,3 +494,47 @@ func TestConfigValidate(t *testing.T) {
 		t.Error("New without an outbox must fail")
 	}
 }
+
+// flakyOutbox fails MarkSent a number of times, as a database restarting
+// under the worker does.
+type flakyOutbox struct {
+	*mail.MemoryOutbox
+	mu       sync.Mutex
+	failures int
+}
+
+func (o *flakyOutbox) MarkSent(ctx context.Context, id string, at time.Time) error {
+	o.mu.Lock()
+	if o.failures > 0 {
+		o.failures--
+		o.mu.Unlock()
+		return errors.New("FATAL: terminating connection due to administrator command (SQLSTATE 57P01)")
+	}
+	o.mu.Unlock()
+	return o.MemoryOutbox.MarkSent(ctx, id, at)
+}
+
+// TestDeliveredEmailIsRecordedDespiteABriefDatabaseOutage: the relay took
+// the message, then the database was briefly gone when the outbox was to
+// record it. The Mailer keeps trying to record it instead of failing the
+// send, whose retry would deliver the email again (the fault suite found a
+// duplicate while PostgreSQL restarted).
+func TestDeliveredEmailIsRecordedDespiteABriefDatabaseOutage(t *testing.T) {
+	ob := &flakyOutbox{MemoryOutbox: &mail.MemoryOutbox{}, failures: 3}
+	var delivered int
+	cfg := mail.Config{Host: "smtp.invalid", Port: 25, TLSPolicy: "none", From: "a@huntdesk.example", Domain: "mail.huntdesk.example"}
+	m := newMailer(t, cfg, ob, mail.WithSender(func(context.Context, mail.Outgoing) error { delivered++; return nil }))
+	msg := mail.Message{Entity: "application/app_1", Event: "received/contact", To: []string{"x@y.example"}, Template: "test"}
+	for range 2 { // the second is a retry of the first, as an activity's would be
+		id, err := m.Send(context.Background(), msg)
+		if err != nil {
+			t.Fatalf("send: %v", err)
+		}
+		if !ob.Sent(id) {
+			t.Fatal("not recorded as sent")
+		}
+	}
+	if delivered != 1 {
+		t.Fatalf("delivered %d times", delivered)
+	}
+}

@@ -58,6 +58,7 @@ var IncidentSchema = odata.NewSchema(
 type alertRow struct {
 	models.Alert
 	SeverityRank int
+	RequestKey   *string // a hash of the raiser's Idempotency-Key (RaiseAlert), nil without one
 }
 
 func (alertRow) TableName() string { return "alerts" }
@@ -109,6 +110,10 @@ type NewAlert struct {
 	ServiceSource   string
 	DetectionSource string
 	Tags            []string
+	// RequestKey (a hash of the caller's Idempotency-Key; "" for none) makes
+	// a retry find the alert its first attempt raised instead of raising
+	// another.
+	RequestKey string
 }
 
 // RaiseAlert records an alert for an org whose Endpoint attack notifications
@@ -116,7 +121,31 @@ type NewAlert struct {
 // it names, and records whom the org's rules email about it, all in one
 // transaction. started, when not nil, runs inside the transaction too (it
 // records the alert's workflow start).
+//
+// With a RequestKey, an alert the same caller already raised with it comes
+// back as it is (started is not called: its start was recorded with it).
 func (db *DB) RaiseAlert(ctx context.Context, actor models.Principal, in NewAlert, started func(tx *gorm.DB, a *models.Alert) error) (*models.Alert, error) {
+	if in.RequestKey != "" {
+		if a, err := db.alertByRequest(ctx, actor, in.RequestKey); err == nil || models.ErrorCode(err) != models.ENOTFOUND {
+			return a, err
+		}
+	}
+	a, err := db.raiseAlert(ctx, actor, in, started)
+	if err != nil && in.RequestKey != "" && isDuplicate(err) { // a concurrent retry won
+		return db.alertByRequest(ctx, actor, in.RequestKey)
+	}
+	return a, err
+}
+
+func (db *DB) alertByRequest(ctx context.Context, actor models.Principal, requestKey string) (*models.Alert, error) {
+	var r alertRow
+	if err := db.gorm.WithContext(ctx).Where("raised_by = ? AND request_key = ?", actor.UserID, requestKey).Take(&r).Error; err != nil {
+		return nil, notFound(err, "alert")
+	}
+	return db.Alert(ctx, "", r.ID)
+}
+
+func (db *DB) raiseAlert(ctx context.Context, actor models.Principal, in NewAlert, started func(tx *gorm.DB, a *models.Alert) error) (*models.Alert, error) {
 	var out models.Alert
 	err := db.tx(ctx, func(tx *gorm.DB) error {
 		var o models.Org
@@ -131,6 +160,9 @@ func (db *DB) RaiseAlert(ctx context.Context, actor models.Principal, in NewAler
 			Severity: in.Severity, Status: models.AlertNew, Category: in.Category, ServiceSource: in.ServiceSource,
 			DetectionSource: in.DetectionSource, RecommendedActions: in.RecommendedActions, RaisedBy: actor.UserID,
 			CreatedAt: now, UpdatedAt: now}, SeverityRank: in.Severity.Rank()}
+		if in.RequestKey != "" {
+			a.RequestKey = &in.RequestKey
+		}
 		inc, created, err := db.incidentFor(tx, actor, &a.Alert, in.IncidentID)
 		if err != nil {
 			return err

@@ -6,14 +6,17 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -161,11 +164,27 @@ func mapErr(err error) error {
 }
 
 func isConnErr(err error) bool {
+	// What PostgreSQL says when it goes away under a session: the server is
+	// shutting down or restarting (class 57P: admin_shutdown, crash_shutdown,
+	// cannot_connect_now) or the connection failed (class 08).
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return strings.HasPrefix(pg.Code, "57P") || strings.HasPrefix(pg.Code, "08")
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, driver.ErrBadConn) {
+		return true
+	}
 	s := err.Error()
-	for _, m := range []string{"connection refused", "bad connection", "broken pipe", "connection reset", "failed to connect", "database is closed", "sql: database is closed"} {
+	for _, m := range []string{"connection refused", "bad connection", "broken pipe", "connection reset", "failed to connect", "database is closed",
+		"sql: database is closed", "conn closed", "unexpected EOF"} {
 		if strings.Contains(s, m) {
 			return true
 		}
 	}
 	return false
 }
+
+// IsConnLoss reports whether err is the database going away (refused,
+// reset, terminated by a restarting server): an outage worth a retry, not a
+// bug. The API answers such an error 503 wherever it comes from.
+func IsConnLoss(err error) bool { return err != nil && isConnErr(err) }

@@ -1,14 +1,18 @@
 // Package devtemporal embeds a Temporal server in the huntdesk process for
-// `huntdesk dev` and the end-to-end tests: the real go.temporal.io/server on a
-// SQLite file (so workflows survive a restart), its gRPC frontend on an
-// address the temporal CLI can attach to, and optionally Temporal's Web UI.
+// `huntdesk dev`, `huntdesk temporal` and the end-to-end tests: the real
+// go.temporal.io/server on a SQLite file or on PostgreSQL (so workflows
+// survive a restart), its gRPC frontend on an address the temporal CLI can
+// attach to, and optionally Temporal's Web UI.
 //
-// Production never uses this package: `huntdesk api` and `huntdesk worker`
-// dial a real Temporal cluster.
+// It is a single-node server: one process, every Temporal service in it.
+// `huntdesk temporal` on PostgreSQL is fine for a single-node install; a
+// real cluster (several history hosts, Elasticsearch visibility) is deployed
+// from Temporal's own images (deploy/docker-compose.yml).
 //
-// The database file is tied to the Temporal server version that created it.
-// Its schema is only set up when the file is new; after an upgrade of
+// A SQLite file is tied to the Temporal server version that created it: its
+// schema is only set up when the file is new, so after an upgrade of
 // go.temporal.io/server that changes the SQLite schema, delete the file.
+// PostgreSQL databases are brought to the server's schema on every start.
 package devtemporal
 
 import (
@@ -47,6 +51,11 @@ type Options struct {
 	// DatabaseFile is the SQLite file holding all Temporal state. It is
 	// created, with its schema, on the first start and reused afterwards.
 	DatabaseFile string
+	// PostgresURL (postgres://user:pass@host:port/name?sslmode=…), instead
+	// of DatabaseFile, keeps the state in PostgreSQL: the database name
+	// (default "temporal") and name_visibility, both created if missing and
+	// brought to this server's schema on every start.
+	PostgresURL string
 	// FrontendAddr is the gRPC frontend's host:port; "" means
 	// DefaultFrontendAddr and port 0 picks a free port. The host must be an
 	// IP address ("localhost" is taken as 127.0.0.1) because the server binds
@@ -81,15 +90,19 @@ type Server struct {
 	stopOnce  sync.Once
 }
 
-// filesInUse holds the database files of the servers running in this
-// process: two servers on one file would fight over its history shards.
+// filesInUse holds the database files (or PostgreSQL URLs) of the servers
+// running in this process: two servers on one store would fight over its
+// history shards.
 var filesInUse sync.Map
 
 // Start starts the server and returns once its frontend, and the UI when
 // enabled, accept requests. Stop it with Stop.
 func Start(o Options) (s *Server, err error) {
-	if o.DatabaseFile == "" {
-		return nil, errors.New("devtemporal: DatabaseFile is required")
+	if o.DatabaseFile == "" && o.PostgresURL == "" {
+		return nil, errors.New("devtemporal: DatabaseFile or PostgresURL is required")
+	}
+	if o.DatabaseFile != "" && o.PostgresURL != "" {
+		return nil, errBothStores
 	}
 	if o.Namespace == "" {
 		o.Namespace = "default"
@@ -103,12 +116,14 @@ func Start(o Options) (s *Server, err error) {
 	if o.FrontendAddr == "" {
 		o.FrontendAddr = DefaultFrontendAddr
 	}
-	dbFile, err := filepath.Abs(o.DatabaseFile)
-	if err != nil {
-		return nil, fmt.Errorf("devtemporal: %w", err)
+	dbFile := o.PostgresURL
+	if o.DatabaseFile != "" {
+		if dbFile, err = filepath.Abs(o.DatabaseFile); err != nil {
+			return nil, fmt.Errorf("devtemporal: %w", err)
+		}
 	}
 	if _, busy := filesInUse.LoadOrStore(dbFile, true); busy {
-		return nil, fmt.Errorf("devtemporal: %s is already used by a running server", dbFile)
+		return nil, fmt.Errorf("devtemporal: %s is already used by a running server", redact(dbFile))
 	}
 	defer func() {
 		if err != nil {
@@ -133,11 +148,16 @@ func Start(o Options) (s *Server, err error) {
 	}
 	frontend := netip.AddrPortFrom(frontendDial, uint16(frontendPort)).String()
 
-	sqlCfg, err := openDatabase(dbFile, o.Namespace, o.SearchAttributes)
+	var pers config.Persistence
+	if o.PostgresURL != "" {
+		pers, err = openPostgres(o.PostgresURL, o.Namespace, o.SearchAttributes)
+	} else {
+		pers, err = openDatabase(dbFile, o.Namespace, o.SearchAttributes)
+	}
 	if err != nil {
 		return nil, err
 	}
-	cfg, hosts, err := serverConfig(sqlCfg, bindIP, frontendPort, frontend)
+	cfg, hosts, err := serverConfig(pers, bindIP, frontendPort, frontend)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +183,60 @@ func Start(o Options) (s *Server, err error) {
 
 // openDatabase returns the persistence config for file, first creating the
 // schema if the file is new, and registers namespace if it is missing.
-func openDatabase(file, namespace string, searchAttributes map[string]enums.IndexedValueType) (*config.SQL, error) {
+func openDatabase(file, namespace string, searchAttributes map[string]enums.IndexedValueType) (config.Persistence, error) {
+	cfg, err := openSQLite(file, namespace, searchAttributes)
+	if err != nil {
+		return config.Persistence{}, err
+	}
+	return config.Persistence{
+		DefaultStore:     "sqlite",
+		VisibilityStore:  "sqlite",
+		NumHistoryShards: 1,
+		DataStores:       map[string]config.DataStore{"sqlite": {SQL: cfg}},
+	}, nil
+}
+
+// historyShardsPostgres is the history shard count of a PostgreSQL store.
+// It is fixed when the cluster is first created and may never change.
+const historyShardsPostgres = 4
+
+// openPostgres returns the persistence config for PostgreSQL at rawURL,
+// first creating both databases and their schema as needed, and registers
+// namespace if it is missing.
+func openPostgres(rawURL, namespace string, searchAttributes map[string]enums.IndexedValueType) (config.Persistence, error) {
+	main, vis, err := postgresConfigs(rawURL)
+	if err != nil {
+		return config.Persistence{}, err
+	}
+	if err := setupPostgres(main, vis); err != nil {
+		return config.Persistence{}, err
+	}
+	if err := registerNamespace(main, namespace, searchAttributes); err != nil {
+		return config.Persistence{}, err
+	}
+	return config.Persistence{
+		DefaultStore:     "default",
+		VisibilityStore:  "visibility",
+		NumHistoryShards: historyShardsPostgres,
+		DataStores:       map[string]config.DataStore{"default": {SQL: main}, "visibility": {SQL: vis}},
+	}, nil
+}
+
+// registerNamespace adds namespace, with its search attributes, to the
+// store cfg unless it is there. The helper lives in the SQLite schema
+// package but only uses the generic SQL persistence interface.
+func registerNamespace(cfg *config.SQL, namespace string, searchAttributes map[string]enums.IndexedValueType) error {
+	ns, err := sqliteschema.NewNamespaceConfig(clusterName, namespace, false, searchAttributes)
+	if err != nil {
+		return fmt.Errorf("devtemporal: namespace %s: %w", namespace, err)
+	}
+	if err := sqliteschema.CreateNamespaces(cfg, ns); err != nil {
+		return fmt.Errorf("devtemporal: register namespace %s: %w", namespace, err)
+	}
+	return nil
+}
+
+func openSQLite(file, namespace string, searchAttributes map[string]enums.IndexedValueType) (*config.SQL, error) {
 	cfg := &config.SQL{
 		PluginName:   sqliteplugin.PluginName,
 		DatabaseName: escapeURIPath(file),
@@ -192,12 +265,8 @@ func openDatabase(file, namespace string, searchAttributes map[string]enums.Inde
 	} else if err != nil {
 		return nil, fmt.Errorf("devtemporal: %w", err)
 	}
-	ns, err := sqliteschema.NewNamespaceConfig(clusterName, namespace, false, searchAttributes)
-	if err != nil {
-		return nil, fmt.Errorf("devtemporal: namespace %s: %w", namespace, err)
-	}
-	if err := sqliteschema.CreateNamespaces(cfg, ns); err != nil {
-		return nil, fmt.Errorf("devtemporal: register namespace %s: %w", namespace, err)
+	if err := registerNamespace(cfg, namespace, searchAttributes); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }
@@ -205,7 +274,7 @@ func openDatabase(file, namespace string, searchAttributes map[string]enums.Inde
 // serverConfig builds the static config of a one-node cluster: the frontend
 // on bindIP:frontendPort, the other services and the frontend's HTTP API on
 // free ports. frontend is the address clients dial.
-func serverConfig(sqlCfg *config.SQL, bindIP netip.Addr, frontendPort int, frontend string) (*config.Config, map[primitives.ServiceName]static.Hosts, error) {
+func serverConfig(pers config.Persistence, bindIP netip.Addr, frontendPort int, frontend string) (*config.Config, map[primitives.ServiceName]static.Hosts, error) {
 	loopback := loopbackFor(bindIP)
 	httpPort, err := reservePort(bindIP, 0)
 	if err != nil {
@@ -223,12 +292,7 @@ func serverConfig(sqlCfg *config.SQL, bindIP netip.Addr, frontendPort int, front
 	}
 
 	cfg := &config.Config{
-		Persistence: config.Persistence{
-			DefaultStore:     "sqlite",
-			VisibilityStore:  "sqlite",
-			NumHistoryShards: 1,
-			DataStores:       map[string]config.DataStore{"sqlite": {SQL: sqlCfg}},
-		},
+		Persistence: pers,
 		ClusterMetadata: &cluster.Config{
 			FailoverVersionIncrement: 10,
 			MasterClusterName:        clusterName,

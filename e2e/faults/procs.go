@@ -1,0 +1,200 @@
+package faults
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// proc is one huntdesk process of the stack: started, killed and started
+// again by the suite, its output appended to one log file across restarts.
+type proc struct {
+	name string
+	bin  string
+	args []string
+	env  []string
+	log  string
+	// ready is polled after each start until it answers nil.
+	ready func(ctx context.Context) error
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+	starts int
+}
+
+// start runs the process and waits until it is ready (bounded).
+func (p *proc) start(ctx context.Context) error {
+	p.mu.Lock()
+	f, err := os.OpenFile(p.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		p.mu.Unlock()
+		return err
+	}
+	p.starts++
+	fmt.Fprintf(f, "\n===== start %d of %s at %s\n", p.starts, p.name, time.Now().Format(time.RFC3339Nano))
+	cmd := exec.Command(p.bin, p.args...)
+	cmd.Env = p.env
+	cmd.Stdout, cmd.Stderr = f, f
+	// Its own process group: a signal to the suite's group (Ctrl-C) is not
+	// the suite's fault, and the suite's kills reach this process only.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		p.mu.Unlock()
+		return fmt.Errorf("%s: %w", p.name, err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); f.Close(); close(exited) }()
+	p.cmd, p.exited = cmd, exited
+	p.mu.Unlock()
+	slog.Info("started", "proc", p.name, "pid", cmd.Process.Pid)
+	if p.ready == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	for {
+		err := p.ready(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("%s exited while starting (see %s)", p.name, p.log)
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready: %w (see %s)", p.name, err, p.log)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// pid is the running process's id (0 when none).
+func (p *proc) pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
+// signal sends sig to the process (not its children: it has none).
+func (p *proc) signal(sig syscall.Signal) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return errors.New(p.name + " is not running")
+	}
+	return p.cmd.Process.Signal(sig)
+}
+
+// kill SIGKILLs the process and waits until it is gone.
+func (p *proc) kill() error {
+	if err := p.signal(syscall.SIGKILL); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	exited := p.exited
+	p.mu.Unlock()
+	select {
+	case <-exited:
+		slog.Info("killed", "proc", p.name)
+		return nil
+	case <-time.After(10 * time.Second):
+		return fmt.Errorf("%s survived SIGKILL", p.name)
+	}
+}
+
+// stop ends the process gracefully (SIGTERM), then by SIGKILL.
+func (p *proc) stop() {
+	if p.signal(syscall.SIGTERM) != nil {
+		return
+	}
+	p.mu.Lock()
+	exited := p.exited
+	p.mu.Unlock()
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		_ = p.kill()
+	}
+}
+
+// rssBytes is the process's resident memory, from /proc.
+func rssBytes(pid int) (int64, error) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no VmRSS")
+}
+
+// freePort returns a loopback port nobody listens on right now.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// httpReady is a readiness check: GET url answers 200.
+func httpReady(url string) func(ctx context.Context) error {
+	c := &http.Client{Timeout: 2 * time.Second}
+	return func(ctx context.Context) error {
+		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("GET %s: %d", url, resp.StatusCode)
+		}
+		return nil
+	}
+}
+
+// tcpReady is a readiness check: addr accepts connections.
+func tcpReady(addr string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	}
+}
+
+// tail returns the last n lines of a file, for failure messages.
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
