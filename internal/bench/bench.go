@@ -1,7 +1,7 @@
 // Package bench is huntdesk's load generator (`huntdesk bench`, `make
-// bench`). It runs the production shape on one machine — a Temporal server,
-// `huntdesk api` and `huntdesk worker` as processes, PostgreSQL, an SMTP
-// sink — and measures it beside its physical ceiling in the same run: the
+// bench`). It runs the production shape on one machine — `huntdesk
+// temporal`, `huntdesk api` and `huntdesk worker` as processes, PostgreSQL,
+// an SMTP sink — and measures it beside its physical ceiling in the same run: the
 // bare Temporal client starting empty workflows on the same server, and the
 // same SQL through pgx on the same data. Results go to a table on stdout and
 // to JSON, Markdown and a PNG plot.

@@ -382,4 +382,3 @@ func measureStart(ctx context.Context, cfg Config, f *Footprint) error {
 	return nil
 }
 
-func selfPID() int { return os.Getpid() }

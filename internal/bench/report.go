@@ -60,8 +60,8 @@ func Markdown(r *Results) string {
 		fmt.Fprintf(&b, "| %s | %.1f / %.1f | %.1f / %.1f | %.2f | %s |\n", q.Name, q.API.P50, q.API.P99, q.SQL.P50, q.SQL.P99, q.Ratio, p)
 	}
 	f := r.Footprint
-	fmt.Fprintf(&b, "\n**Footprint** at %d open inquiry workflows: API %.0f MiB RSS, worker %.0f MiB, the bench process (embedded Temporal server and load generator) %.0f MiB; binary %.0f MiB; %s: cold %.1f s, warm %.1f s.\n",
-		f.OpenWorkflows, f.APIRSSMiB, f.WorkerRSSMiB, f.BenchRSSMiB, f.BinaryMiB, f.StartMeasuredV, f.ColdStartS, f.WarmStartS)
+	fmt.Fprintf(&b, "\n**Footprint** at %d open inquiry workflows: API %.0f MiB RSS, worker %.0f MiB, `huntdesk temporal` %.0f MiB; binary %.0f MiB; %s: cold %.1f s, warm %.1f s.\n",
+		f.OpenWorkflows, f.APIRSSMiB, f.WorkerRSSMiB, f.TemporalRSSMiB, f.BinaryMiB, f.StartMeasuredV, f.ColdStartS, f.WarmStartS)
 	return b.String()
 }
 

@@ -27,22 +27,20 @@ import (
 	sdkclient "go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
-	devtemporal "github.com/huntdesk/huntdesk/internal/dev/temporal"
 	"github.com/huntdesk/huntdesk/internal/store"
-	"github.com/huntdesk/huntdesk/workflows"
 )
 
-// stack is the production shape on one machine: a Temporal server (the
-// embedded single-node one, in this process), `huntdesk api` and `huntdesk
-// worker` as processes of their own, PostgreSQL (a database fresh for the
-// run), and an SMTP sink that only counts.
+// stack is the production shape on one machine: `huntdesk temporal` (the
+// single-node Temporal server) on PostgreSQL, `huntdesk api` and `huntdesk
+// worker`, each a process of its own; PostgreSQL (databases fresh for the
+// run); and an SMTP sink that only counts.
 type stack struct {
 	cfg      Config
 	dir      string
 	dbName   string
 	dbURL    string
 	db       *store.DB
-	temporal *devtemporal.Server
+	temporal *proc
 	tc       sdkclient.Client
 	sink     *sink
 	api      *proc
@@ -76,11 +74,27 @@ func startStack(ctx context.Context, cfg Config) (_ *stack, err error) {
 	if err := s.db.Migrate(ctx); err != nil {
 		return nil, err
 	}
-	if s.temporal, err = devtemporal.Start(devtemporal.Options{DatabaseFile: filepath.Join(s.dir, "temporal.db"), FrontendAddr: "127.0.0.1:0",
-		SearchAttributes: workflows.SearchAttributeTypes(), Logger: slog.New(slog.DiscardHandler)}); err != nil {
+	tdbURL, err := withDatabase(cfg.DatabaseURL, s.dbName+"_temporal")
+	if err != nil {
 		return nil, err
 	}
-	if s.tc, err = sdkclient.Dial(sdkclient.Options{HostPort: s.temporal.FrontendAddr(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))}); err != nil {
+	tPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	tAddr := "127.0.0.1:" + strconv.Itoa(tPort)
+	if s.tc, err = sdkclient.NewLazyClient(sdkclient.Options{HostPort: tAddr, Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))}); err != nil {
+		return nil, err
+	}
+	s.temporal = &proc{name: "temporal", bin: cfg.Bin, args: []string{"temporal", "--temporal-database-url", tdbURL, "--listen", tAddr},
+		log: filepath.Join(s.dir, "temporal.log"), env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.dir, "HUNTDESK_LOG_LEVEL=warn"},
+		ready: func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			_, err := s.tc.CheckHealth(ctx, &sdkclient.CheckHealthRequest{})
+			return err
+		}}
+	if err := s.temporal.start(ctx); err != nil {
 		return nil, err
 	}
 	if s.sink, err = startSink(); err != nil {
@@ -105,7 +119,7 @@ func startStack(ctx context.Context, cfg Config) (_ *stack, err error) {
 	}
 	smtpHost, smtpPort, _ := net.SplitHostPort(s.sink.addr())
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.dir, "HUNTDESK_LOG_LEVEL=warn",
-		"DATABASE_URL=" + s.dbURL, "TEMPORAL_ADDRESS=" + s.temporal.FrontendAddr(),
+		"DATABASE_URL=" + s.dbURL, "TEMPORAL_ADDRESS=" + tAddr,
 		"HUNTDESK_SMTP_HOST=" + smtpHost, "HUNTDESK_SMTP_PORT=" + smtpPort, "HUNTDESK_SMTP_TLS=none",
 		"HUNTDESK_PUBLIC_URL=" + s.apiURL, "HUNTDESK_RATE_LIMIT=-1"}
 	s.api = &proc{name: "api", bin: cfg.Bin, args: []string{"api"}, log: filepath.Join(s.dir, "api.log"),
@@ -134,14 +148,16 @@ func (s *stack) close() {
 		s.tc.Close()
 	}
 	if s.temporal != nil {
-		s.temporal.Stop()
+		s.temporal.stop()
 	}
 	if s.db != nil {
 		s.db.Close()
 	}
 	if s.dbName != "" && !s.cfg.Keep {
-		if err := adminExec(context.Background(), s.cfg.DatabaseURL, "DROP DATABASE IF EXISTS "+s.dbName+" WITH (FORCE)"); err != nil {
-			slog.Warn("drop the bench database", "name", s.dbName, "err", err)
+		for _, name := range []string{s.dbName, s.dbName + "_temporal", s.dbName + "_temporal_visibility"} {
+			if err := adminExec(context.Background(), s.cfg.DatabaseURL, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+				slog.Warn("drop a bench database", "name", name, "err", err)
+			}
 		}
 	}
 	if s.dir != "" && !s.cfg.Keep {

@@ -278,7 +278,7 @@ type Footprint struct {
 	OpenWorkflows  int64   `json:"open_inquiry_workflows"`
 	APIRSSMiB      float64 `json:"api_rss_mib"`
 	WorkerRSSMiB   float64 `json:"worker_rss_mib"`
-	BenchRSSMiB    float64 `json:"bench_process_rss_mib"` // the Temporal server and the load generator
+	TemporalRSSMiB float64 `json:"temporal_rss_mib"`
 	BinaryMiB      float64 `json:"binary_mib"`
 	ColdStartS     float64 `json:"dev_cold_start_s"`
 	WarmStartS     float64 `json:"dev_warm_start_s"`
@@ -316,5 +316,5 @@ func measureFootprint(ctx context.Context, st *stack, cl *client, pp *people, cf
 	}
 	const mib = 1 << 20
 	return Footprint{OpenWorkflows: open, APIRSSMiB: float64(st.api.rss()) / mib, WorkerRSSMiB: float64(st.worker.rss()) / mib,
-		BenchRSSMiB: float64(rssOf(selfPID())) / mib}, nil
+		TemporalRSSMiB: float64(st.temporal.rss()) / mib}, nil
 }
