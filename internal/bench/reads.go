@@ -381,4 +381,3 @@ func measureStart(ctx context.Context, cfg Config, f *Footprint) error {
 	f.StartMeasuredV = "`huntdesk dev` from exec to a ready /readyz (make run adds go run's compile)"
 	return nil
 }
-
