@@ -29,6 +29,7 @@ func benchCommand() *cli.Command {
 			&cli.IntFlag{Name: "orgs", Value: 1000, Usage: "orgs the rows spread over"},
 			&cli.IntFlag{Name: "repeat", Value: 200, Usage: "samples per read query"},
 			&cli.BoolFlag{Name: "keep", Usage: "keep the bench database and temp files"},
+			&cli.StringFlag{Name: "phases", Value: "submit,lifecycle,footprint,reads,start", Usage: "which measurements to run"},
 		},
 		Action: func(c *cli.Context) error {
 			var levels []int
@@ -39,13 +40,22 @@ func benchCommand() *cli.Command {
 				}
 				levels = append(levels, n)
 			}
+			phases := map[string]bool{}
+			for _, s := range strings.Split(c.String("phases"), ",") {
+				switch s = strings.TrimSpace(s); s {
+				case "submit", "lifecycle", "footprint", "reads", "start":
+					phases[s] = true
+				default:
+					return fmt.Errorf("--phases: %q is not one of submit, lifecycle, footprint, reads, start", s)
+				}
+			}
 			bin, err := os.Executable()
 			if err != nil {
 				return err
 			}
 			_, err = bench.Run(c.Context, bench.Config{Bin: bin, DatabaseURL: c.String("database-url"), OutDir: c.String("out"), Concurrency: levels,
 				SubmitN: c.Int("submit"), Lifecycles: c.Int("lifecycles"), Applications: c.Int("applications"), OpenTarget: c.Int("open"),
-				Rows: c.Int("rows"), Orgs: c.Int("orgs"), Repeat: c.Int("repeat"), Keep: c.Bool("keep"), Logger: slog.Default()})
+				Rows: c.Int("rows"), Orgs: c.Int("orgs"), Repeat: c.Int("repeat"), Keep: c.Bool("keep"), Phases: phases, Logger: slog.Default()})
 			return err
 		},
 	}

@@ -26,18 +26,19 @@ import (
 
 // Config is one run.
 type Config struct {
-	Bin          string // the huntdesk binary that runs `api` and `worker`
-	DatabaseURL  string // a PostgreSQL URL whose user may create databases
-	OutDir       string // where results go (bench/results)
-	Concurrency  []int  // submit levels: 1, 8, 32, 128
-	SubmitN      int    // inquiries per submit level
-	Lifecycles   int    // full inquiry lifecycles
-	Applications int    // applications submitted and approved
-	OpenTarget   int    // open inquiry workflows for the footprint (10,000)
-	Rows         int    // inquiries and alerts each, for reads at scale (1,000,000)
-	Orgs         int    // orgs the rows spread over (1,000)
-	Repeat       int    // samples per read query
-	Keep         bool   // keep the database and temp dir
+	Bin          string          // the huntdesk binary that runs `api` and `worker`
+	DatabaseURL  string          // a PostgreSQL URL whose user may create databases
+	OutDir       string          // where results go (bench/results)
+	Concurrency  []int           // submit levels: 1, 8, 32, 128
+	SubmitN      int             // inquiries per submit level
+	Lifecycles   int             // full inquiry lifecycles
+	Applications int             // applications submitted and approved
+	OpenTarget   int             // open inquiry workflows for the footprint (10,000)
+	Rows         int             // inquiries and alerts each, for reads at scale (1,000,000)
+	Orgs         int             // orgs the rows spread over (1,000)
+	Repeat       int             // samples per read query
+	Keep         bool            // keep the database and temp dir
+	Phases       map[string]bool // submit, lifecycle, footprint, reads, start; nil: all
 	Logger       *slog.Logger
 }
 
@@ -124,30 +125,41 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	cl := &client{base: st.apiURL, http: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
 
-	log.Info("submit: inquiries end to end, beside bare ExecuteWorkflow")
-	if res.Submit, err = measureSubmit(ctx, st, cl, people, cfg); err != nil {
-		return nil, fmt.Errorf("submit: %w", err)
+	on := func(phase string) bool { return cfg.Phases == nil || cfg.Phases[phase] }
+	if on("submit") {
+		log.Info("submit: inquiries end to end, beside bare ExecuteWorkflow")
+		if res.Submit, err = measureSubmit(ctx, st, cl, people, cfg); err != nil {
+			return nil, fmt.Errorf("submit: %w", err)
+		}
 	}
-	log.Info("lifecycles")
-	if res.Lifecycle, err = measureLifecycles(ctx, st, cl, people, cfg); err != nil {
-		return nil, fmt.Errorf("lifecycle: %w", err)
+	if on("lifecycle") {
+		log.Info("lifecycles")
+		if res.Lifecycle, err = measureLifecycles(ctx, st, cl, people, cfg); err != nil {
+			return nil, fmt.Errorf("lifecycle: %w", err)
+		}
 	}
-	log.Info("footprint at open workflows", "target", cfg.OpenTarget)
-	if res.Footprint, err = measureFootprint(ctx, st, cl, people, cfg); err != nil {
-		return nil, fmt.Errorf("footprint: %w", err)
+	if on("footprint") {
+		log.Info("footprint at open workflows", "target", cfg.OpenTarget)
+		if res.Footprint, err = measureFootprint(ctx, st, cl, people, cfg); err != nil {
+			return nil, fmt.Errorf("footprint: %w", err)
+		}
 	}
-	log.Info("reads at scale: loading", "rows", cfg.Rows, "orgs", cfg.Orgs)
-	if res.Load, err = load(ctx, st, cfg); err != nil {
-		return nil, fmt.Errorf("load: %w", err)
-	}
-	log.Info("reads at scale: measuring")
-	if res.Reads, err = measureReads(ctx, st, cl, people, cfg); err != nil {
-		return nil, fmt.Errorf("reads: %w", err)
+	if on("reads") {
+		log.Info("reads at scale: loading", "rows", cfg.Rows, "orgs", cfg.Orgs)
+		if res.Load, err = load(ctx, st, cfg); err != nil {
+			return nil, fmt.Errorf("load: %w", err)
+		}
+		log.Info("reads at scale: measuring")
+		if res.Reads, err = measureReads(ctx, st, cl, people, cfg); err != nil {
+			return nil, fmt.Errorf("reads: %w", err)
+		}
 	}
 	st.close() // the start-time measurement runs its own `huntdesk dev`
-	log.Info("start times")
-	if err := measureStart(ctx, cfg, &res.Footprint); err != nil {
-		return nil, fmt.Errorf("start: %w", err)
+	if on("start") {
+		log.Info("start times")
+		if err := measureStart(ctx, cfg, &res.Footprint); err != nil {
+			return nil, fmt.Errorf("start: %w", err)
+		}
 	}
 	return res, write(cfg.OutDir, res)
 }

@@ -442,6 +442,11 @@ func (db *DB) Inquiry(ctx context.Context, scope, id string) (*models.Inquiry, e
 	return &q, nil
 }
 
+// openInquiries is the open statuses as literals, so that PostgreSQL matches
+// the partial index inquiries_open_queue (bound parameters would hide the
+// statuses from the planner's generic plans).
+const openInquiries = "inquiries.status IN ('submitted', 'in_progress', 'awaiting_customer')"
+
 // Inquiries lists inquiries: newest first, or — for the queue (OpenOnly) —
 // open ones by SLA due time, paused ones last.
 func (db *DB) Inquiries(ctx context.Context, f models.InquiryFilter) (models.List[models.Inquiry], error) {
@@ -473,7 +478,7 @@ func (db *DB) Inquiries(ctx context.Context, f models.InquiryFilter) (models.Lis
 	if !f.OpenOnly {
 		out, err = pageByID(q, f.Page, func(i models.Inquiry) string { return i.ID })
 	} else {
-		q = q.Where("status IN ?", []models.InquiryStatus{models.InquirySubmitted, models.InquiryInProgress, models.InquiryAwaitingCustomer})
+		q = q.Where(openInquiries)
 		out, err = pageByQueue(q, f.Page)
 	}
 	now := db.Now()
@@ -494,7 +499,7 @@ func pageByQueue(q *gorm.DB, p models.Page) (models.List[models.Inquiry], error)
 		if err != nil {
 			return models.List[models.Inquiry]{}, &models.Error{Code: models.EINVALID, Message: "request is invalid", Fields: map[string]string{"cursor": "is not a cursor this server issued"}}
 		}
-		q = q.Where("queue_key > ? OR (queue_key = ? AND id > ?)", k, k, c.ID)
+		q = q.Where("(queue_key, id) > (?, ?)", k, c.ID) // a row comparison: one index range
 	}
 	var items []models.Inquiry
 	if err := q.Order("queue_key, id").Limit(n + 1).Find(&items).Error; err != nil {

@@ -31,7 +31,7 @@ func (db *DB) SLATimers(ctx context.Context, f models.SLATimerFilter) (models.Li
 		q := g.Table("inquiries").Select("'inquiry' AS kind, inquiries.id, inquiries.org_id, orgs.name AS org_name, inquiries.status, inquiries.assignee_id, "+
 			"inquiries.due_at, inquiries.paused_at, inquiries.breached, inquiries.breach_count, inquiries.period, inquiries.queue_key AS sort_key").
 			Joins("JOIN orgs ON orgs.id = inquiries.org_id").
-			Where("inquiries.status IN ?", []models.InquiryStatus{models.InquirySubmitted, models.InquiryInProgress, models.InquiryAwaitingCustomer})
+			Where(openInquiries)
 		q = timerFilter(q, "inquiries", f)
 		switch f.State {
 		case "running":
@@ -105,7 +105,7 @@ func timerFilter(q *gorm.DB, table string, f models.SLATimerFilter) *gorm.DB {
 func pageTimers(q *gorm.DB, keyCol, idCol string, after *cursor, n int) ([]timerRow, error) {
 	if after != nil {
 		k, _ := time.Parse(time.RFC3339Nano, after.Key)
-		q = q.Where("("+keyCol+" > ? OR ("+keyCol+" = ? AND "+idCol+" > ?))", k, k, after.ID)
+		q = q.Where("("+keyCol+", "+idCol+") > (?, ?)", k, after.ID) // a row comparison: one index range
 	}
 	var rows []timerRow
 	err := q.Order(keyCol + ", " + idCol).Limit(n + 1).Scan(&rows).Error
