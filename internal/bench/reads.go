@@ -52,7 +52,7 @@ func load(ctx context.Context, st *stack, cfg Config) (LoadStats, error) {
 	if err != nil {
 		return LoadStats{}, fmt.Errorf("orgs: %w", err)
 	}
-	span := 90 * 24 * time.Hour // the rows' creation times cover 90 days
+	span := 365 * 24 * time.Hour // a year of history: about 83,000 inquiries a month at 1M
 	at := func(i int) time.Time { return now.Add(-span + time.Duration(int64(span)/int64(cfg.Rows)*int64(i))) }
 	id := func(prefix string, i int, t time.Time) string {
 		return fmt.Sprintf("%s_%012x%020x", prefix, t.UnixMilli(), i)
@@ -177,7 +177,7 @@ func measureReads(ctx context.Context, st *stack, cl *client, pp *people, cfg Co
 		}
 		cursor = l.NextCursor
 	}
-	month := time.Now().UTC().AddDate(0, -1, 0)
+	month := time.Now().UTC().AddDate(0, -1, 0) // last month: a whole month of loaded rows
 	from := time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, time.UTC)
 	to := from.AddDate(0, 1, 0)
 	since := time.Now().UTC().AddDate(0, 0, -30).Format(time.RFC3339)
