@@ -191,7 +191,17 @@ func verdicts(faults []*fault, att []attempt, w *watchers, r *results, led *ledg
 					}
 				}
 			}
+			inflight := 0
+			for _, x := range att {
+				if x.API == 0 && x.Status == 0 && x.Start.Before(f.Start) && !x.Start.Add(x.Dur).Before(f.Start) {
+					inflight++
+				}
+			}
+			v.count("%d requests in flight on API 1 at the kill, retried on API 2", inflight)
 			v.count("%d of %d started", started, len(f.pending))
+			if inflight == 0 {
+				v.fail("no request was in flight on API 1 at the kill")
+			}
 			if len(f.pending) == 0 {
 				v.fail("no case was caught between its row and its workflow start")
 			} else if started != len(f.pending) {
