@@ -9,8 +9,8 @@ import (
 
 // Bounds the suite holds the stack to.
 const (
-	answerBound = writeTimeout      // every request answered (2xx or 503) within this
-	slaSlack    = 20 * time.Second  // a clock event fires at most this long after it is due, or after what it needs is back
+	answerBound = writeTimeout     // every request answered (2xx or 503) within this
+	slaSlack    = 20 * time.Second // a clock event fires at most this long after it is due, or after what it needs is back
 	// stickyGrace: after a worker restart, workflow tasks still wait on the
 	// dead worker's sticky queue until its schedule-to-start timeout (5 s).
 	stickyGrace = 5 * time.Second
