@@ -197,7 +197,7 @@ func judgeSLA(r *results, led *ledger, faults []*fault) *verdict {
 		fired[e.ID][e.What] = e
 		kinds[e.What]++
 		worst = max(worst, e.late())
-		from := couldFire(e.Due, outages)
+		from := couldFire(e.Due, e.Fired, outages)
 		if beyond := e.Fired.Sub(from); beyond > slaSlack || e.late() < -time.Second {
 			v.fail("%s %s: %s due %s, could fire from %s, fired %s (%s late)", e.Kind, e.ID, e.What, e.Due.Format(time.TimeOnly),
 				from.Format(time.TimeOnly), e.Fired.Format(time.TimeOnly), e.late())
@@ -246,11 +246,11 @@ func judgeSLA(r *results, led *ledger, faults []*fault) *verdict {
 	return v
 }
 
-// couldFire is when a clock due at due could fire: its due time, moved to
-// the recovery of every outage that began before it had slaSlack of
-// up-time (outages stack: a worker restart's sticky grace running into a
-// Temporal kill, say).
-func couldFire(due time.Time, outages []*fault) time.Time {
+// couldFire is when a clock due at due (and fired at fired) could fire: its
+// due time, moved to the recovery of every outage that began while it was
+// still pending and before it had slaSlack of up-time (outages stack: a
+// worker restart's sticky grace running into a Temporal kill, say).
+func couldFire(due, fired time.Time, outages []*fault) time.Time {
 	from := due
 	for changed := true; changed; {
 		changed = false
@@ -259,7 +259,7 @@ func couldFire(due time.Time, outages []*fault) time.Time {
 			if strings.HasPrefix(f.Name, "worker") {
 				back = back.Add(stickyGrace)
 			}
-			if !f.Start.UTC().After(from.Add(slaSlack)) && back.After(from) {
+			if !f.Start.UTC().After(from.Add(slaSlack)) && f.Start.UTC().Before(fired) && back.After(from) {
 				from, changed = back, true
 			}
 		}
