@@ -82,7 +82,8 @@ func killWorker(ctx context.Context, s *stack, n int) *fault {
 // their workflow start, SIGKILLs API 1 with those requests in flight, thaws
 // Temporal and starts API 1 again.
 func killAPI(ctx context.Context, s *stack) *fault {
-	f := &fault{Name: "API 1 SIGKILLed with requests in flight", Start: time.Now(), APIs: []int{1}}
+	f := &fault{Name: "API 1 SIGKILLed with requests in flight (Temporal frozen by SIGSTOP first, so creates wait between their row and their workflow start)",
+		Start: time.Now(), APIs: []int{1}}
 	if f.Err = s.temporal.signal(syscall.SIGSTOP); f.Err != nil {
 		return f
 	}

@@ -91,10 +91,10 @@ func TestFaults(t *testing.T) {
 	steps := []step{
 		{at: span * 5 / 100, name: "worker kill 1", do: func(ctx context.Context, s *stack) *fault { return killWorker(ctx, s, 1) }},
 		{at: span * 12 / 100, name: "SMTP outage", do: func(ctx context.Context, s *stack) *fault { return smtpOutage(ctx, s, span*13/100) }},
-		{at: span * 41 / 100, name: "API kill", do: killAPI},
-		{at: span * 49 / 100, name: "PostgreSQL restart", do: restartPostgres},
-		{at: span * 57 / 100, name: "worker kill 2", do: func(ctx context.Context, s *stack) *fault { return killWorker(ctx, s, 2) }},
-		{at: span * 65 / 100, name: "Temporal kill", do: func(ctx context.Context, s *stack) *fault { return killTemporal(ctx, s, 20*time.Second) }},
+		{at: span * 40 / 100, name: "API kill", do: killAPI},
+		{at: span * 47 / 100, name: "PostgreSQL restart", do: restartPostgres},
+		{at: span * 55 / 100, name: "Temporal kill", do: func(ctx context.Context, s *stack) *fault { return killTemporal(ctx, s, 20*time.Second) }},
+		{at: span * 75 / 100, name: "worker kill 2", do: func(ctx context.Context, s *stack) *fault { return killWorker(ctx, s, 2) }},
 		{at: span * 82 / 100, name: "slow connections", do: func(ctx context.Context, s *stack) *fault { return slowConns(ctx, s, 3000, span*15/100) }},
 	}
 	if os.Getenv("HUNTDESK_FAULTS_NONE") == "1" {
@@ -191,7 +191,17 @@ func verdicts(faults []*fault, att []attempt, w *watchers, r *results, led *ledg
 					}
 				}
 			}
+			inflight := 0
+			for _, x := range att {
+				if x.API == 0 && x.Status == 0 && x.Start.Before(f.Start) && !x.Start.Add(x.Dur).Before(f.Start) {
+					inflight++
+				}
+			}
+			v.count("%d requests in flight on API 1 at the kill, retried on API 2", inflight)
 			v.count("%d of %d started", started, len(f.pending))
+			if inflight == 0 {
+				v.fail("no request was in flight on API 1 at the kill")
+			}
 			if len(f.pending) == 0 {
 				v.fail("no case was caught between its row and its workflow start")
 			} else if started != len(f.pending) {

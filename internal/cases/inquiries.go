@@ -180,8 +180,9 @@ func checkText(v *models.Validation, field, s string) {
 // text again only if the workflow refused the command: histories never carry
 // long texts, and a refused command leaves nothing behind. With an
 // Idempotency-Key, the draft's id and the update's id derive from it, so a
-// retry finds the first attempt's draft — already posted: the same success;
-// not yet: the same update again, which applies once.
+// retry finds the first attempt's draft — already posted: the same update
+// again, answered once the workflow has applied it (rejoin); not yet: the
+// same update again, which applies once.
 func (s *Inquiries) withDraft(ctx context.Context, p models.Principal, id, kind string, category models.ReportCategory, body, update string) (*models.Inquiry, error) {
 	q, err := s.DB.Inquiry(ctx, p.Scope(), id)
 	if err != nil {
@@ -193,7 +194,7 @@ func (s *Inquiries) withDraft(ctx context.Context, p models.Principal, id, kind 
 		if _, posted, err := s.DB.DraftPosted(ctx, msgID); err != nil {
 			return nil, err
 		} else if posted { // the first attempt committed
-			return q, nil
+			return s.rejoin(ctx, p, id, update, workflows.InquiryCommand{Category: category, MessageID: msgID})
 		}
 	}
 	// Refuse the plainly out-of-state before writing anything; the
@@ -211,7 +212,7 @@ func (s *Inquiries) withDraft(ctx context.Context, p models.Principal, id, kind 
 		return nil, err
 	}
 	if posted {
-		return s.DB.Inquiry(ctx, "", id)
+		return s.rejoin(ctx, p, id, update, workflows.InquiryCommand{Category: category, MessageID: msgID})
 	}
 	q, refused, err := s.update(ctx, p, id, update, workflows.InquiryCommand{Category: category, MessageID: msgID})
 	if refused {
@@ -287,8 +288,11 @@ func (s *Inquiries) AddSampleStream(ctx context.Context, p models.Principal, id,
 			return nil, err
 		case prev.Sample.InquiryID != id || prev.Sample.UploadedBy != p.UserID:
 			return nil, models.Errorf(models.EIDEMPOTENCY, "this Idempotency-Key was used for another request")
-		case prev.Attached:
-			return &prev.Sample, nil // the first attempt committed
+		case prev.Attached: // the first attempt committed
+			if _, err := s.rejoin(ctx, p, id, workflows.InquirySample, workflows.InquiryCommand{SampleID: smpID}); err != nil {
+				return nil, err
+			}
+			return &prev.Sample, nil
 		case prev.Complete:
 			smp = &prev.Sample // stored; its update's outcome is unknown: send the same one
 		default: // the first attempt died mid-upload
@@ -435,6 +439,23 @@ func (s *Inquiries) update(ctx context.Context, p models.Principal, id, name str
 	}
 	q, err = s.DB.Inquiry(context.WithoutCancel(ctx), "", id)
 	return q, false, err
+}
+
+// rejoin answers a retry whose first attempt's change is committed (its
+// text posted, its sample attached): the workflow applies an update's
+// change after that commit, so the retry sends the same update again, by the
+// same id, and answers once the workflow has applied it — Temporal, or the
+// workflow's record of applied update ids, answers with the first outcome.
+// Answering at once would let the caller's next request meet a workflow that
+// has not applied it yet (the update held up by a Temporal restart). A
+// refusal means the workflow moved on since: the first outcome stands. An
+// outage is answered as one (503): the caller retries again.
+func (s *Inquiries) rejoin(ctx context.Context, p models.Principal, id, name string, cmd workflows.InquiryCommand) (*models.Inquiry, error) {
+	q, refused, err := s.update(ctx, p, id, name, cmd)
+	if err != nil && refused {
+		return s.DB.Inquiry(context.WithoutCancel(ctx), p.Scope(), id)
+	}
+	return q, err
 }
 
 // simple runs an update that stores nothing beforehand.
