@@ -15,7 +15,7 @@ const (
 	// dead worker's sticky queue until its schedule-to-start timeout (5 s).
 	stickyGrace = 5 * time.Second
 	rssBound    = int64(512 << 20)  // an API's resident memory
-	settleBound = 150 * time.Second // after the load, the stack settles within this
+	settleBound = 180 * time.Second // after the load, the stack settles within this (observed: up to 90 s after a Temporal kill)
 	readyBound  = 30 * time.Second  // /readyz is green again this long after the harm is undone
 	lateWindow  = 2 * time.Second   // answers to requests sent just after a fault still count for it
 	spanDefault = 150 * time.Second // the load's span

@@ -255,9 +255,11 @@ func (p *parser) literal(f *Field, op string, opTok, lit token) (any, error) {
 		if lit.kind != tNumber {
 			return nil, errAt(p.param, lit.pos, "%s needs an integer but found %s", f.Name, lit)
 		}
-		n, err := strconv.ParseInt(lit.text, 10, 64)
+		// Integer properties are 32-bit columns (INTEGER): PostgreSQL's
+		// driver cannot bind a larger value to them.
+		n, err := strconv.ParseInt(lit.text, 10, 32)
 		if err != nil {
-			return nil, errAt(p.param, lit.pos, "%s is out of range", lit)
+			return nil, errAt(p.param, lit.pos, "%s is out of range (integers are 32-bit)", lit)
 		}
 		return n, nil
 	case Bool:
