@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/huntdesk/huntdesk/internal/dev/procs"
 )
 
 // fault is one harm the suite did, with its window: from the harm to the
@@ -36,7 +38,7 @@ func waitReady(ctx context.Context, s *stack) time.Time {
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		ok := true
 		for _, u := range s.apiURLs {
-			if httpReady(u+"/readyz")(ctx) != nil {
+			if procs.HTTPReady(u+"/readyz")(ctx) != nil {
 				ok = false
 			}
 		}
@@ -68,11 +70,11 @@ func smtpOutage(ctx context.Context, s *stack, each time.Duration) *fault {
 // killWorker SIGKILLs the worker and starts it again.
 func killWorker(ctx context.Context, s *stack, n int) *fault {
 	f := &fault{Name: fmt.Sprintf("worker SIGKILLed (%d of 2)", n), Start: time.Now(), APIs: []int{0, 1}}
-	if f.Err = s.worker.kill(); f.Err != nil {
+	if f.Err = s.worker.Kill(); f.Err != nil {
 		return f
 	}
 	sleep(ctx, 2*time.Second)
-	f.Err = s.worker.start(ctx)
+	f.Err = s.worker.Start(ctx)
 	f.End = time.Now()
 	f.Recovered = f.End
 	return f
@@ -84,7 +86,7 @@ func killWorker(ctx context.Context, s *stack, n int) *fault {
 func killAPI(ctx context.Context, s *stack) *fault {
 	f := &fault{Name: "API 1 SIGKILLed with requests in flight (Temporal frozen by SIGSTOP first, so creates wait between their row and their workflow start)",
 		Start: time.Now(), APIs: []int{1}}
-	if f.Err = s.temporal.signal(syscall.SIGSTOP); f.Err != nil {
+	if f.Err = s.temporal.Signal(syscall.SIGSTOP); f.Err != nil {
 		return f
 	}
 	// Creates recorded their row and start and wait on the frozen server.
@@ -96,9 +98,9 @@ func killAPI(ctx context.Context, s *stack) *fault {
 		time.Sleep(100 * time.Millisecond)
 	}
 	f.Start = time.Now()
-	killErr := s.apis[0].kill()
+	killErr := s.apis[0].Kill()
 	f.pending, _ = pendingStarts(ctx, s)
-	if err := s.temporal.signal(syscall.SIGCONT); err != nil {
+	if err := s.temporal.Signal(syscall.SIGCONT); err != nil {
 		f.Err = err
 		return f
 	}
@@ -108,7 +110,7 @@ func killAPI(ctx context.Context, s *stack) *fault {
 	}
 	f.note("%d cases recorded without their workflow at the kill", len(f.pending))
 	sleep(ctx, time.Second)
-	f.Err = s.apis[0].start(ctx)
+	f.Err = s.apis[0].Start(ctx)
 	f.End = time.Now()
 	f.Recovered = waitReady(ctx, s)
 	return f
@@ -159,11 +161,11 @@ func restartPostgres(ctx context.Context, s *stack) *fault {
 // longer than the API's patience, so updates answer 503 and creates 202.
 func killTemporal(ctx context.Context, s *stack, down time.Duration) *fault {
 	f := &fault{Name: fmt.Sprintf("Temporal server SIGKILLed, down %s", down), Start: time.Now(), APIs: []int{0, 1}}
-	if f.Err = s.temporal.kill(); f.Err != nil {
+	if f.Err = s.temporal.Kill(); f.Err != nil {
 		return f
 	}
 	sleep(ctx, down)
-	f.Err = s.temporal.start(ctx)
+	f.Err = s.temporal.Start(ctx)
 	f.End = time.Now()
 	f.Recovered = waitReady(ctx, s)
 	return f

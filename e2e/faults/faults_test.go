@@ -23,6 +23,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/huntdesk/huntdesk/internal/dev/procs"
 )
 
 func TestFaults(t *testing.T) {
@@ -147,8 +149,8 @@ func TestFaults(t *testing.T) {
 		}
 	}
 	if t.Failed() {
-		for _, p := range append([]*proc{s.temporal, s.worker}, s.apis...) {
-			t.Logf("--- %s (last lines of %s)\n%s", p.name, p.log, tail(p.log, 15))
+		for _, p := range append([]*procs.Proc{s.temporal, s.worker}, s.apis...) {
+			t.Logf("--- %s (last lines of %s)\n%s", p.Name, p.Log, procs.Tail(p.Log, 15))
 		}
 	}
 }

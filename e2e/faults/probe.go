@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/huntdesk/huntdesk/internal/dev/procs"
 )
 
 // readySample is one /readyz answer.
@@ -62,12 +64,12 @@ func watch(ctx context.Context, s *stack) *watchers {
 		t := time.NewTicker(500 * time.Millisecond)
 		defer t.Stop()
 		for {
-			for _, p := range append([]*proc{s.temporal, s.worker}, s.apis...) {
-				if pid := p.pid(); pid != 0 {
-					if rss, err := rssBytes(pid); err == nil {
+			for _, p := range append([]*procs.Proc{s.temporal, s.worker}, s.apis...) {
+				if pid := p.PID(); pid != 0 {
+					if rss, err := procs.RSS(pid); err == nil {
 						w.mu.Lock()
-						w.rss[p.name] = max(w.rss[p.name], rss)
-						w.rssIn = append(w.rssIn, rssSample{At: time.Now(), Proc: p.name, RSS: rss})
+						w.rss[p.Name] = max(w.rss[p.Name], rss)
+						w.rssIn = append(w.rssIn, rssSample{At: time.Now(), Proc: p.Name, RSS: rss})
 						w.mu.Unlock()
 					}
 				}

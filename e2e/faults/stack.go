@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/huntdesk/huntdesk/internal/dev/procs"
 )
 
 // Durations the stack runs with: SLAs of seconds, so clocks run out while
@@ -40,10 +41,10 @@ type stack struct {
 	tdbURL   string // Temporal's (…_temporal and …_temporal_visibility)
 
 	sink     *sink
-	temporal *proc
-	apis     []*proc
+	temporal *procs.Proc
+	apis     []*procs.Proc
 	apiURLs  []string
-	worker   *proc
+	worker   *procs.Proc
 	tAddr    string
 
 	db *sql.DB       // the suite's own reads for the checks
@@ -57,10 +58,10 @@ func newStack(ctx context.Context, dir, bin, adminURL string) (*stack, error) {
 	_, _ = rand.Read(b)
 	s.dbName = "huntdesk_faults_" + hex.EncodeToString(b)
 	var err error
-	if s.dbURL, err = withDatabase(adminURL, s.dbName); err != nil {
+	if s.dbURL, err = procs.WithDatabase(adminURL, s.dbName); err != nil {
 		return nil, err
 	}
-	if s.tdbURL, err = withDatabase(adminURL, s.dbName+"_temporal"); err != nil {
+	if s.tdbURL, err = procs.WithDatabase(adminURL, s.dbName+"_temporal"); err != nil {
 		return nil, err
 	}
 	admin, err := sql.Open("pgx", adminURL)
@@ -81,7 +82,7 @@ func newStack(ctx context.Context, dir, bin, adminURL string) (*stack, error) {
 	}
 	ports := make([]int, 5)
 	for i := range ports {
-		if ports[i], err = freePort(); err != nil {
+		if ports[i], err = procs.FreePort(); err != nil {
 			return nil, err
 		}
 	}
@@ -101,24 +102,24 @@ func newStack(ctx context.Context, dir, bin, adminURL string) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.temporal = &proc{name: "temporal", bin: bin, log: filepath.Join(dir, "temporal.log"),
-		args: []string{"temporal", "--temporal-database-url", s.tdbURL, "--listen", s.tAddr},
-		env:  common, ready: s.temporalReady}
+	s.temporal = &procs.Proc{Name: "temporal", Bin: bin, Log: filepath.Join(dir, "temporal.log"),
+		Args: []string{"temporal", "--temporal-database-url", s.tdbURL, "--listen", s.tAddr},
+		Env:  common, Ready: s.temporalReady}
 	for i, u := range s.apiURLs {
-		s.apis = append(s.apis, &proc{name: fmt.Sprintf("api-%d", i+1), bin: bin, log: filepath.Join(dir, fmt.Sprintf("api-%d.log", i+1)),
-			args: []string{"api"},
-			env: append(append([]string(nil), common...),
+		s.apis = append(s.apis, &procs.Proc{Name: fmt.Sprintf("api-%d", i+1), Bin: bin, Log: filepath.Join(dir, fmt.Sprintf("api-%d.log", i+1)),
+			Args: []string{"api"},
+			Env: append(append([]string(nil), common...),
 				"HUNTDESK_HTTP_ADDR="+strings.TrimPrefix(u, "http://"),
 				"HUNTDESK_RATE_LIMIT=-1", "HUNTDESK_AUTH_FAILURE_RATE=-1",
 				"HUNTDESK_PROGRESS_REPORT_SLA="+slaPeriod.String(), "HUNTDESK_REVIEW_SLA="+slaPeriod.String(),
 				"HUNTDESK_CUSTOMER_REMINDERS=10m", "HUNTDESK_CUSTOMER_TIMEOUT=1h",
 				"HUNTDESK_HTTP_WRITE_TIMEOUT="+writeTimeout.String()),
-			ready: httpReady(u + "/readyz")})
+			Ready: procs.HTTPReady(u + "/readyz")})
 	}
 	metrics := "127.0.0.1:" + strconv.Itoa(ports[3])
-	s.worker = &proc{name: "worker", bin: bin, log: filepath.Join(dir, "worker.log"), args: []string{"worker"},
-		env:   append(append([]string(nil), common...), "HUNTDESK_WORKER_METRICS_ADDR="+metrics, "HUNTDESK_RECONCILE_EVERY="+reconcileEvery.String()),
-		ready: httpReady("http://" + metrics + "/metrics")}
+	s.worker = &procs.Proc{Name: "worker", Bin: bin, Log: filepath.Join(dir, "worker.log"), Args: []string{"worker"},
+		Env:   append(append([]string(nil), common...), "HUNTDESK_WORKER_METRICS_ADDR="+metrics, "HUNTDESK_RECONCILE_EVERY="+reconcileEvery.String()),
+		Ready: procs.HTTPReady("http://" + metrics + "/metrics")}
 	return s, nil
 }
 
@@ -132,7 +133,7 @@ func (s *stack) temporalReady(ctx context.Context) error {
 // start runs everything: Temporal, the migration, the seed, the APIs and the
 // worker. It returns the manager's token.
 func (s *stack) start(ctx context.Context) (string, error) {
-	if err := s.temporal.start(ctx); err != nil {
+	if err := s.temporal.Start(ctx); err != nil {
 		return "", err
 	}
 	if _, err := s.admin(ctx, "migrate"); err != nil {
@@ -149,11 +150,11 @@ func (s *stack) start(ctx context.Context) (string, error) {
 		return "", err
 	}
 	for _, a := range s.apis {
-		if err := a.start(ctx); err != nil {
+		if err := a.Start(ctx); err != nil {
 			return "", err
 		}
 	}
-	if err := s.worker.start(ctx); err != nil {
+	if err := s.worker.Start(ctx); err != nil {
 		return "", err
 	}
 	return strings.TrimSpace(token), nil
@@ -174,13 +175,13 @@ func (s *stack) admin(ctx context.Context, args ...string) (string, error) {
 
 // close stops every process and drops the run's databases.
 func (s *stack) close() {
-	for _, p := range append([]*proc{s.worker}, s.apis...) {
+	for _, p := range append([]*procs.Proc{s.worker}, s.apis...) {
 		if p != nil {
-			p.stop()
+			p.Stop()
 		}
 	}
 	if s.temporal != nil {
-		s.temporal.stop()
+		s.temporal.Stop()
 	}
 	if s.sink != nil {
 		s.sink.close()
@@ -201,22 +202,6 @@ func (s *stack) close() {
 			slog.Warn("drop database", "name", name, "err", err)
 		}
 	}
-}
-
-// withDatabase returns base with its database replaced by name.
-func withDatabase(base, name string) (string, error) {
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", err
-	}
-	u.Path = "/" + name
-	q := u.Query()
-	q.Del("search_path")
-	if q.Get("sslmode") == "" {
-		q.Set("sslmode", "disable")
-	}
-	u.RawQuery = q.Encode()
-	return u.String(), nil
 }
 
 const managerEmail = "manager@huntdesk.example"

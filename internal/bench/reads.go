@@ -17,6 +17,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/huntdesk/huntdesk/internal/cases"
+	"github.com/huntdesk/huntdesk/internal/dev/procs"
 	"github.com/huntdesk/huntdesk/models"
 )
 
@@ -352,21 +353,21 @@ func measureStart(ctx context.Context, cfg Config, f *Footprint) error {
 	run := func() (time.Duration, error) {
 		ports := make([]string, 3)
 		for i := range ports {
-			p, err := freePort()
+			p, err := procs.FreePort()
 			if err != nil {
 				return 0, err
 			}
 			ports[i] = "127.0.0.1:" + strconv.Itoa(p)
 		}
-		p := &proc{name: "dev", bin: cfg.Bin, log: filepath.Join(dir, "dev.log"),
-			args: []string{"dev", "--data-dir", filepath.Join(dir, "data"), "--http-addr", ports[0], "--smtp-addr", ports[1], "--temporal-addr", ports[2], "--ui-addr", ""},
-			env:  []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "HUNTDESK_LOG_LEVEL=warn"}, ready: httpReady("http://" + ports[0] + "/readyz")}
+		p := &procs.Proc{Name: "dev", Bin: cfg.Bin, Log: filepath.Join(dir, "dev.log"),
+			Args: []string{"dev", "--data-dir", filepath.Join(dir, "data"), "--http-addr", ports[0], "--smtp-addr", ports[1], "--temporal-addr", ports[2], "--ui-addr", ""},
+			Env:  []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "HUNTDESK_LOG_LEVEL=warn"}, Ready: procs.HTTPReady("http://" + ports[0] + "/readyz")}
 		t0 := time.Now()
-		if err := p.start(ctx); err != nil {
+		if err := p.Start(ctx); err != nil {
 			return 0, err
 		}
 		d := time.Since(t0)
-		p.stop()
+		p.Stop()
 		return d, nil
 	}
 	cold, err := run()

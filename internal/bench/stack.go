@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -12,14 +11,11 @@ import (
 	"net"
 	"net/http"
 	"net/mail"
-	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -27,6 +23,7 @@ import (
 	sdkclient "go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/huntdesk/huntdesk/internal/dev/procs"
 	"github.com/huntdesk/huntdesk/internal/store"
 )
 
@@ -40,11 +37,11 @@ type stack struct {
 	dbName   string
 	dbURL    string
 	db       *store.DB
-	temporal *proc
+	temporal *procs.Proc
 	tc       sdkclient.Client
 	sink     *sink
-	api      *proc
-	worker   *proc
+	api      *procs.Proc
+	worker   *procs.Proc
 	apiURL   string
 	pprof    map[string]string // process name → its /debug/pprof address
 }
@@ -62,7 +59,7 @@ func startStack(ctx context.Context, cfg Config) (_ *stack, err error) {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	s.dbName = "huntdesk_bench_" + hex.EncodeToString(b)
-	if s.dbURL, err = withDatabase(cfg.DatabaseURL, s.dbName); err != nil {
+	if s.dbURL, err = procs.WithDatabase(cfg.DatabaseURL, s.dbName); err != nil {
 		return nil, err
 	}
 	if err := adminExec(ctx, cfg.DatabaseURL, "CREATE DATABASE "+s.dbName); err != nil {
@@ -74,11 +71,11 @@ func startStack(ctx context.Context, cfg Config) (_ *stack, err error) {
 	if err := s.db.Migrate(ctx); err != nil {
 		return nil, err
 	}
-	tdbURL, err := withDatabase(cfg.DatabaseURL, s.dbName+"_temporal")
+	tdbURL, err := procs.WithDatabase(cfg.DatabaseURL, s.dbName+"_temporal")
 	if err != nil {
 		return nil, err
 	}
-	tPort, err := freePort()
+	tPort, err := procs.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -86,32 +83,32 @@ func startStack(ctx context.Context, cfg Config) (_ *stack, err error) {
 	if s.tc, err = sdkclient.NewLazyClient(sdkclient.Options{HostPort: tAddr, Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))}); err != nil {
 		return nil, err
 	}
-	s.temporal = &proc{name: "temporal", bin: cfg.Bin, args: []string{"temporal", "--temporal-database-url", tdbURL, "--listen", tAddr},
-		log: filepath.Join(s.dir, "temporal.log"), env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.dir, "HUNTDESK_LOG_LEVEL=warn"},
-		ready: func(ctx context.Context) error {
+	s.temporal = &procs.Proc{Name: "temporal", Bin: cfg.Bin, Args: []string{"temporal", "--temporal-database-url", tdbURL, "--listen", tAddr},
+		Log: filepath.Join(s.dir, "temporal.log"), Env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.dir, "HUNTDESK_LOG_LEVEL=warn"},
+		Ready: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
 			_, err := s.tc.CheckHealth(ctx, &sdkclient.CheckHealthRequest{})
 			return err
 		}}
-	if err := s.temporal.start(ctx); err != nil {
+	if err := s.temporal.Start(ctx); err != nil {
 		return nil, err
 	}
 	if s.sink, err = startSink(); err != nil {
 		return nil, err
 	}
-	httpPort, err := freePort()
+	httpPort, err := procs.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	metricsPort, err := freePort()
+	metricsPort, err := procs.FreePort()
 	if err != nil {
 		return nil, err
 	}
 	s.apiURL = "http://127.0.0.1:" + strconv.Itoa(httpPort)
 	s.pprof = map[string]string{}
 	for _, name := range []string{"api", "worker"} {
-		port, err := freePort()
+		port, err := procs.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -122,23 +119,23 @@ func startStack(ctx context.Context, cfg Config) (_ *stack, err error) {
 		"DATABASE_URL=" + s.dbURL, "TEMPORAL_ADDRESS=" + tAddr,
 		"HUNTDESK_SMTP_HOST=" + smtpHost, "HUNTDESK_SMTP_PORT=" + smtpPort, "HUNTDESK_SMTP_TLS=none",
 		"HUNTDESK_PUBLIC_URL=" + s.apiURL, "HUNTDESK_RATE_LIMIT=-1"}
-	s.api = &proc{name: "api", bin: cfg.Bin, args: []string{"api"}, log: filepath.Join(s.dir, "api.log"),
-		env: append(env, "HUNTDESK_HTTP_ADDR=127.0.0.1:"+strconv.Itoa(httpPort), "HUNTDESK_HTTP_MAX_CONNS=4096", "HUNTDESK_PPROF_ADDR="+s.pprof["api"]), ready: httpReady(s.apiURL + "/readyz")}
-	s.worker = &proc{name: "worker", bin: cfg.Bin, args: []string{"worker"}, log: filepath.Join(s.dir, "worker.log"),
-		env: append(env, "HUNTDESK_WORKER_METRICS_ADDR=127.0.0.1:"+strconv.Itoa(metricsPort), "HUNTDESK_PPROF_ADDR="+s.pprof["worker"]), ready: httpReady("http://127.0.0.1:" + strconv.Itoa(metricsPort) + "/metrics")}
-	if err := s.api.start(ctx); err != nil {
+	s.api = &procs.Proc{Name: "api", Bin: cfg.Bin, Args: []string{"api"}, Log: filepath.Join(s.dir, "api.log"),
+		Env: append(env, "HUNTDESK_HTTP_ADDR=127.0.0.1:"+strconv.Itoa(httpPort), "HUNTDESK_HTTP_MAX_CONNS=4096", "HUNTDESK_PPROF_ADDR="+s.pprof["api"]), Ready: procs.HTTPReady(s.apiURL + "/readyz")}
+	s.worker = &procs.Proc{Name: "worker", Bin: cfg.Bin, Args: []string{"worker"}, Log: filepath.Join(s.dir, "worker.log"),
+		Env: append(env, "HUNTDESK_WORKER_METRICS_ADDR=127.0.0.1:"+strconv.Itoa(metricsPort), "HUNTDESK_PPROF_ADDR="+s.pprof["worker"]), Ready: procs.HTTPReady("http://127.0.0.1:" + strconv.Itoa(metricsPort) + "/metrics")}
+	if err := s.api.Start(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.worker.start(ctx); err != nil {
+	if err := s.worker.Start(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
 func (s *stack) close() {
-	for _, p := range []*proc{s.worker, s.api} {
+	for _, p := range []*procs.Proc{s.worker, s.api} {
 		if p != nil {
-			p.stop()
+			p.Stop()
 		}
 	}
 	if s.sink != nil {
@@ -148,7 +145,7 @@ func (s *stack) close() {
 		s.tc.Close()
 	}
 	if s.temporal != nil {
-		s.temporal.stop()
+		s.temporal.Stop()
 	}
 	if s.db != nil {
 		s.db.Close()
@@ -197,122 +194,6 @@ func adminExec(ctx context.Context, url, stmt string) error {
 	defer db.Close()
 	_, err = db.ExecContext(ctx, stmt)
 	return err
-}
-
-// withDatabase returns base with its database replaced by name.
-func withDatabase(base, name string) (string, error) {
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", err
-	}
-	u.Path = "/" + name
-	return u.String(), nil
-}
-
-// proc is one huntdesk process the bench runs and measures.
-type proc struct {
-	name, bin, log string
-	args, env      []string
-	ready          func(context.Context) error
-	cmd            *exec.Cmd
-	done           chan struct{}
-}
-
-func (p *proc) start(ctx context.Context) error {
-	f, err := os.Create(p.log)
-	if err != nil {
-		return err
-	}
-	p.cmd = exec.Command(p.bin, p.args...)
-	p.cmd.Env, p.cmd.Stdout, p.cmd.Stderr = p.env, f, f
-	if err := p.cmd.Start(); err != nil {
-		f.Close()
-		return fmt.Errorf("start %s: %w", p.name, err)
-	}
-	p.done = make(chan struct{})
-	go func() { p.cmd.Wait(); f.Close(); close(p.done) }()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		select {
-		case <-p.done:
-			return fmt.Errorf("%s exited while starting: %s", p.name, tail(p.log))
-		case <-ctx.Done():
-			return ctx.Err()
-		default:
-		}
-		if err := p.ready(ctx); err == nil {
-			return nil
-		} else if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after 2 minutes: %v: %s", p.name, err, tail(p.log))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func (p *proc) stop() {
-	if p.cmd == nil || p.cmd.Process == nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
-
-// rss is the process's resident memory in bytes, from /proc.
-func (p *proc) rss() int64 { return rssOf(p.cmd.Process.Pid) }
-
-func rssOf(pid int) int64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
-
-func tail(path string) string {
-	b, _ := os.ReadFile(path)
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	return string(b)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func httpReady(u string) func(context.Context) error {
-	return func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			return fmt.Errorf("%s: %d", u, res.StatusCode)
-		}
-		return nil
-	}
 }
 
 // sink is an SMTP server that keeps, for each email, only when it arrived,

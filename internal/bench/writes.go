@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/huntdesk/huntdesk/internal/dev/procs"
 	"github.com/huntdesk/huntdesk/models"
 )
 
@@ -315,6 +316,12 @@ func measureFootprint(ctx context.Context, st *stack, cl *client, pp *people, cf
 		open += int64(more)
 	}
 	const mib = 1 << 20
-	return Footprint{OpenWorkflows: open, APIRSSMiB: float64(st.api.rss()) / mib, WorkerRSSMiB: float64(st.worker.rss()) / mib,
-		TemporalRSSMiB: float64(st.temporal.rss()) / mib}, nil
+	return Footprint{OpenWorkflows: open, APIRSSMiB: float64(rss(st.api)) / mib, WorkerRSSMiB: float64(rss(st.worker)) / mib,
+		TemporalRSSMiB: float64(rss(st.temporal)) / mib}, nil
+}
+
+// rss is a process's resident memory now (0 when unknown).
+func rss(p *procs.Proc) int64 {
+	n, _ := procs.RSS(p.PID())
+	return n
 }
