@@ -28,7 +28,7 @@ func (db *DB) SLATimers(ctx context.Context, f models.SLATimerFilter) (models.Li
 	g := db.gorm.WithContext(ctx)
 	var timers []timerRow
 	if f.Kind == "" || f.Kind == "inquiry" {
-		q := g.Table("inquiries").Select("'inquiry' AS kind, inquiries.id, inquiries.org_id, orgs.name AS org_name, inquiries.status, inquiries.assignee_id, "+
+		q := g.Table("inquiries").Select("'inquiry' AS kind, inquiries.id, inquiries.org_id, orgs.name AS org_name, inquiries.status, inquiries.assignee_id, " +
 			"inquiries.due_at, inquiries.paused_at, inquiries.breached, inquiries.breach_count, inquiries.period, inquiries.queue_key AS sort_key").
 			Joins("JOIN orgs ON orgs.id = inquiries.org_id").
 			Where(openInquiries)
