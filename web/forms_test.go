@@ -3,10 +3,12 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -403,5 +405,125 @@ func TestAlertTriageForm(t *testing.T) {
 	}
 	if p := f.get(b, "/app/alerts/"+a.ID); !strings.Contains(p.body, `<option value="malware" selected>`) {
 		t.Fatalf("the saved verdict is not shown: %s", p.body)
+	}
+}
+
+// dump is every row of every table, as text: a refused request must leave
+// it byte for byte as it was.
+func dump(t *testing.T, db *store.DB) string {
+	t.Helper()
+	g := db.Gorm()
+	var tables []string
+	q := "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+	if db.Dialect() == "postgres" {
+		q = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+	}
+	if err := g.Raw(q).Scan(&tables).Error; err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, table := range tables {
+		rows, err := g.Raw("SELECT * FROM " + table).Rows()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		var lines []string
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, fmt.Sprintf("%q", vals))
+		}
+		rows.Close()
+		slices.Sort(lines)
+		fmt.Fprintf(&b, "%s %v\n%s\n", table, cols, strings.Join(lines, "\n"))
+	}
+	return b.String()
+}
+
+// TestHostileFormsChangeNothing: the hostile-input catalogue against every
+// console form, sent by a role that may use it — NUL bytes, invalid UTF-8,
+// CR/LF that would reach an email header, 20,000-character strings, SQL in
+// path ids, a cross-site origin, a wrong method — each gets a 4xx and every
+// table stays byte for byte as it was.
+func TestHostileFormsChangeNothing(t *testing.T) {
+	f := newFixture(t)
+	q := f.ask("admin", 48*time.Hour)
+	f.raiseAlert(f.orgA, "admin")
+	who := map[string]*http.Client{}
+	for _, w := range []string{"admin", "expert", "manager"} {
+		who[w] = f.signIn(w)
+	}
+	before := dump(t, f.db)
+	as := func(roles []models.Role) string {
+		for _, w := range []string{"admin", "expert", "manager"} {
+			for _, r := range roles {
+				if f.users[w].Role == r {
+					return w
+				}
+			}
+		}
+		return ""
+	}
+	// Every field any console form reads.
+	fields := []string{"topic_url", "topic_group", "context", "contact_email", "contact_name", "accept_privacy_statement", "message", "category",
+		"user_id", "reason", "note", "name", "email", "role", "recipients", "min_severity", "service_sources", "enabled", "status",
+		"classification", "determination", "devices_enrolled", "plan", "trial_ends_at", "trial_allowance", "expires_at"}
+	values := map[string]string{"NUL": "a\x00b", "invalid UTF-8": "\xff\xfe\xfd", "CR/LF header injection": "x@test.example\r\nBcc: evil@evil.example",
+		"20,000 characters": strings.Repeat("A", 20_000)}
+	ids := map[string]string{"{id}": q.ID}
+	sqlID := url.PathEscape("' OR 1=1 --")
+	for _, r := range f.console.Routes() {
+		method, pattern, _ := strings.Cut(r.Pattern, " ")
+		if method != "POST" || r.Roles == nil || pattern == "/app/sign-out" || pattern == "/app/me" || strings.HasSuffix(pattern, "/samples") {
+			continue // sign-out and the preference checkboxes take no text; uploads have their own tests
+		}
+		w := as(r.Roles)
+		b := who[w]
+		// Forms that carry no text (claim, cancel, withdraw, delete,
+		// revoke) have nothing to be hostile in; their ids and origin are.
+		noText := strings.HasSuffix(pattern, "/claim") || strings.HasSuffix(pattern, "/cancel") || strings.HasSuffix(pattern, "/withdraw") ||
+			strings.HasSuffix(pattern, "/delete") || strings.HasSuffix(pattern, "/revoke")
+		for name, v := range values {
+			if noText {
+				break
+			}
+			form := url.Values{}
+			for _, fld := range fields {
+				form.Set(fld, v)
+			}
+			path := pattern
+			for k, id := range ids {
+				path = strings.ReplaceAll(path, k, id)
+			}
+			if p := f.post(b, path, form); p.status < 400 || p.status >= 500 {
+				t.Errorf("%s %s as %s with %s: %d", method, path, w, name, p.status)
+			}
+		}
+		if strings.Contains(pattern, "{id}") {
+			path := strings.ReplaceAll(pattern, "{id}", sqlID)
+			if p := f.post(b, path, url.Values{"status": {"resolved"}, "message": {"hello"}, "category": {"concluded"}, "user_id": {f.users["expert"].ID}, "reason": {"r"}, "name": {"n"}, "email": {"n@test.example"}, "role": {"customer_viewer"}}); p.status != http.StatusNotFound {
+				t.Errorf("POST %s as %s: %d, want 404", path, w, p.status)
+			}
+		}
+		path := strings.ReplaceAll(pattern, "{id}", q.ID)
+		if p := f.post(b, path, url.Values{"message": {"hello from elsewhere"}}, "Sec-Fetch-Site", "cross-site"); p.status != http.StatusForbidden {
+			t.Errorf("a cross-site POST %s: %d", path, p.status)
+		}
+		req, _ := http.NewRequest("DELETE", f.srv.URL+path, nil)
+		if res, err := b.Do(req); err != nil || res.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("DELETE %s: %v %v", path, res.StatusCode, err)
+		} else {
+			res.Body.Close()
+		}
+	}
+	if after := dump(t, f.db); after != before {
+		t.Fatal("hostile forms changed the database")
 	}
 }

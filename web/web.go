@@ -168,7 +168,9 @@ func New(d Deps) (*Console, error) {
 	}
 	static, _ := fs.Sub(staticFiles, "static")
 	mux.Handle("GET /app/static/", http.StripPrefix("/app/static/", http.FileServerFS(static)))
-	mux.HandleFunc("/app/", func(w http.ResponseWriter, r *http.Request) {
+	// Only GET falls through to the "no such page" page: a known page asked
+	// with another method gets the mux's 405 with its Allow header.
+	mux.HandleFunc("GET /app/", func(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusNotFound, "error", models.Principal{}, pageData{"Message": "There is no such page."})
 	})
 	// Forms are refused when a browser says they come from another site
