@@ -7,75 +7,17 @@ package api_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"database/sql"
-	"encoding/hex"
-	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/huntdesk/huntdesk/api"
 	"github.com/huntdesk/huntdesk/internal/store"
+	"github.com/huntdesk/huntdesk/internal/store/storetest"
 	"github.com/huntdesk/huntdesk/models"
 )
-
-// dumpTables hashes every row of every table, so a test can tell whether
-// anything at all changed.
-func dumpTables(t *testing.T, db *store.DB) map[string]string {
-	t.Helper()
-	sqlDB, err := db.Gorm().DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-	if db.Dialect() == "postgres" {
-		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
-	}
-	names := []string{}
-	rows, err := sqlDB.Query(q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var n string
-		rows.Scan(&n)
-		names = append(names, n)
-	}
-	rows.Close()
-	out := map[string]string{}
-	for _, n := range names {
-		out[n] = hashTable(t, sqlDB, n)
-	}
-	return out
-}
-
-func hashTable(t *testing.T, db *sql.DB, table string) string {
-	rows, err := db.Query(`SELECT * FROM "` + table + `"`)
-	if err != nil {
-		t.Fatalf("dump %s: %v", table, err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var lines []string
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		lines = append(lines, fmt.Sprintf("%v", vals))
-	}
-	sort.Strings(lines)
-	h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
-	return fmt.Sprintf("%d rows %s", len(lines), hex.EncodeToString(h[:8]))
-}
 
 func TestHostileRequestsChangeNothing(t *testing.T) {
 	f := newFixture(t, api.Config{RateLimit: -1, AuthFailureRate: -1})
@@ -142,7 +84,7 @@ func TestHostileRequestsChangeNothing(t *testing.T) {
 		f.do(request{method: "GET", path: "/api/v1/me", token: f.as(role)}) // last_used_at is set once, before the dump
 	}
 
-	before := dumpTables(t, f.db)
+	before := storetest.Dump(t, f.db)
 	long := strings.Repeat("a", 10_001)
 	bodies := map[string]string{
 		"unknown field":  `{"zz_unknown": 1}`,
@@ -232,7 +174,7 @@ func TestHostileRequestsChangeNothing(t *testing.T) {
 			}
 		}
 	}
-	after := dumpTables(t, f.db)
+	after := storetest.Dump(t, f.db)
 	for table, h := range before {
 		if after[table] != h {
 			t.Errorf("table %s changed: %s → %s", table, h, after[table])

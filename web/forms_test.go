@@ -3,18 +3,18 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"fmt"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/huntdesk/huntdesk/internal/store"
+	"github.com/huntdesk/huntdesk/internal/store/storetest"
 	"github.com/huntdesk/huntdesk/models"
 )
 
@@ -408,45 +408,6 @@ func TestAlertTriageForm(t *testing.T) {
 	}
 }
 
-// dump is every row of every table, as text: a refused request must leave
-// it byte for byte as it was.
-func dump(t *testing.T, db *store.DB) string {
-	t.Helper()
-	g := db.Gorm()
-	var tables []string
-	q := "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-	if db.Dialect() == "postgres" {
-		q = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
-	}
-	if err := g.Raw(q).Scan(&tables).Error; err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, table := range tables {
-		rows, err := g.Raw("SELECT * FROM " + table).Rows()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		var lines []string
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			lines = append(lines, fmt.Sprintf("%q", vals))
-		}
-		rows.Close()
-		slices.Sort(lines)
-		fmt.Fprintf(&b, "%s %v\n%s\n", table, cols, strings.Join(lines, "\n"))
-	}
-	return b.String()
-}
-
 // TestHostileFormsChangeNothing: the hostile-input catalogue against every
 // console form, sent by a role that may use it — NUL bytes, invalid UTF-8,
 // CR/LF that would reach an email header, 20,000-character strings, SQL in
@@ -460,7 +421,7 @@ func TestHostileFormsChangeNothing(t *testing.T) {
 	for _, w := range []string{"admin", "expert", "manager"} {
 		who[w] = f.signIn(w)
 	}
-	before := dump(t, f.db)
+	before := storetest.Dump(t, f.db)
 	as := func(roles []models.Role) string {
 		for _, w := range []string{"admin", "expert", "manager"} {
 			for _, r := range roles {
@@ -523,7 +484,7 @@ func TestHostileFormsChangeNothing(t *testing.T) {
 			res.Body.Close()
 		}
 	}
-	if after := dump(t, f.db); after != before {
+	if after := storetest.Dump(t, f.db); !maps.Equal(after, before) {
 		t.Fatal("hostile forms changed the database")
 	}
 }
